@@ -1,0 +1,128 @@
+"""``claims predict``: classify lines, a JSONL/CSV ``text`` column, or whole articles; streams JSONL."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+CHUNK = 512  # rows classified per call: bounded memory on large files, full batches for speed
+
+
+def add_predict_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
+    p.add_argument("--model", help="model directory (default: $CLAIMS_MODEL, else outputs/claims-mini)")
+    p.add_argument("--format", choices=["text", "jsonl", "csv"], help="input format (default: from the extension)")
+    p.add_argument("--text-column", default="text", help="column holding the text in JSONL/CSV input")
+    p.add_argument("--document", action="store_true", help="treat each input as an article: split into sentences")
+    p.add_argument("--output", "-o", help="write JSONL here instead of stdout")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+
+
+def input_format(source: str, fmt: str | None) -> str:
+    """The explicit format, else one guessed from the file extension (text for stdin)."""
+    if fmt is not None:
+        return fmt
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}.get(Path(source).suffix.lower(), "text")
+
+
+def iter_inputs(source: str, fmt: str | None, text_column: str = "text") -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, text)``; blank lines of a text file are skipped (they separate paragraphs)."""
+    fmt = input_format(source, fmt)
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8", newline="")  # noqa: SIM115
+    name = "<stdin>" if source == "-" else source
+    try:
+        if fmt == "text":
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield number, line.rstrip("\r\n")
+        elif fmt == "jsonl":
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{name}:{number}: invalid JSON: {error.msg}") from None
+                yield number, _text_field(row, text_column, name, number)
+        else:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, _text_field(row, text_column, name, reader.line_num)
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def _text_field(row, column: str, name: str, number: int) -> str:
+    if not isinstance(row, dict) or column not in row:
+        raise ValueError(f"{name}:{number}: missing column {column!r}")
+    text = row[column]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name}:{number}: {column!r} must be a non-empty string")
+    return text
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .predictor import Classifier
+
+    classifier = Classifier(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
+    if args.document and input_format(args.input, args.format) == "text":
+        # A plain-text input is one article: read it whole so sentences can span line breaks.
+        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text(encoding="utf-8")
+        doc = classifier.predict_document(text)
+        line = json.dumps({"source": args.input, **doc.to_dict()}, ensure_ascii=False)
+        if args.output:
+            Path(args.output).write_text(line + "\n", encoding="utf-8")
+        else:
+            print(line)
+        return 0
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    rows = iter_inputs(args.input, args.format, args.text_column)
+    progress = tqdm(desc="classifying", unit=" rows", disable=args.input == "-", file=sys.stderr)
+    try:
+        for chunk in _chunks(rows, CHUNK):
+            if args.document:
+                for number, text in chunk:
+                    doc = classifier.predict_document(text)
+                    out.write(json.dumps({"line": number, **doc.to_dict()}, ensure_ascii=False) + "\n")
+            else:
+                predictions = classifier.predict([text for _, text in chunk])
+                for (number, text), p in zip(chunk, predictions):
+                    out.write(json.dumps({"line": number, "text": text, **p.to_dict()}, ensure_ascii=False) + "\n")
+            out.flush()
+            progress.update(len(chunk))
+    finally:
+        progress.close()
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m inference", description="classify French news sentences")
+    add_predict_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_predict(args)
+    except (OSError, ValueError, TypeError) as error:
+        print(f"predict: error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,197 @@
+"""Sentence classification: ``Classifier`` for explicit control, ``predict()`` for one-liners.
+
+Speed comes from sorting inputs by token length so each batch pads only to its own longest
+sentence, tokenizing everything in one fast-tokenizer call, and ``torch.inference_mode()``.
+Texts longer than the model's ``max_length`` tokens are truncated (keeping the beginning) and
+counted in a single warning per call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, resolve_model_dir
+from .engines import load_engine
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One sentence's result: the top ``label``, its probability, and all four probabilities."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+class TruncationWarning(UserWarning):
+    """Some inputs were longer than the model's maximum length and were truncated."""
+
+
+class Classifier:
+    """A loaded claim classifier.
+
+    Args:
+        model: model directory; default ``$CLAIMS_MODEL``, else the quick start's output directory.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU.
+        batch_size: sentences per forward pass.
+        max_length: token limit (default: the checkpoint's own, at most 512).
+        backend: ``"torch"``, ``"onnx"`` or ``"auto"`` (torch weights when present, else ONNX).
+        onnx_file: which ``*.onnx`` file to run with the ONNX backend (default ``model.onnx``).
+        accept_any_labels: use a checkpoint whose labels are not the four claim labels.
+
+    Example:
+        >>> clf = Classifier("outputs/claims-mini")
+        >>> clf.predict("Le ministre dément formellement ces allégations.").label
+        'denial'
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+        max_length: int | None = None,
+        backend: str = "auto",
+        onnx_file: str | None = None,
+        accept_any_labels: bool = False,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.info: CheckpointInfo = inspect_checkpoint(resolve_model_dir(model).resolve(), accept_any_labels)
+        self.path = self.info.path
+        self.labels: tuple[str, ...] = tuple(self.info.id2label[i] for i in range(len(self.info.id2label)))
+        self.max_length = min(max_length, 512) if max_length else self.info.max_length
+        self.batch_size = batch_size
+        self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file)
+        self.tokenizer = self.engine.tokenizer
+
+    def __repr__(self) -> str:
+        return f"Classifier({str(self.path)!r}, backend={self.engine.name!r}, device={self.engine.device!r})"
+
+    def predict(self, texts: str | Sequence[str]) -> Prediction | list[Prediction]:
+        """Classify one sentence (returns a ``Prediction``) or a sequence (returns a list, input order).
+
+        Raises:
+            TypeError: ``texts`` is not a string or a sequence of strings (the message names the position).
+            ValueError: a text is empty or blank (the message names the position).
+        """
+        if isinstance(texts, str):
+            return self._to_predictions(self.predict_proba([texts]))[0]
+        return self._to_predictions(self.predict_proba(texts))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order."""
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        ids = encoded["input_ids"]
+        truncated = sum(1 for enc in encoded.encodings if enc.overflowing) if encoded.encodings else 0
+        if truncated:
+            warnings.warn(
+                f"{truncated} of {len(texts)} text(s) exceeded {self.max_length} tokens and were truncated to their "
+                "beginning; split long documents into sentences (predict_document) to classify all of them",
+                TruncationWarning,
+                stacklevel=3,
+            )
+        order = np.argsort([-len(x) for x in ids], kind="stable")
+        probs = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        pad_id = self.tokenizer.pad_token_id or 0
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = len(ids[rows[0]])  # longest first: the batch pads to its first row
+            input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+            attention = np.zeros((len(rows), width), dtype=np.int64)
+            for j, row in enumerate(rows):
+                input_ids[j, : len(ids[row])] = ids[row]
+                attention[j, : len(ids[row])] = 1
+            logits = self.engine.logits(input_ids, attention) / self.info.temperature
+            probs[rows] = _softmax(logits)
+        return probs
+
+    def predict_document(self, text: str):
+        """Split an article into sentences and classify each (see ``inference.document``)."""
+        from .document import classify_document
+
+        return classify_document(self, text)
+
+    def _to_predictions(self, probs: np.ndarray) -> list[Prediction]:
+        best = probs.argmax(axis=1)
+        return [
+            Prediction(
+                label=self.labels[k],
+                score=float(row[k]),
+                scores={label: float(p) for label, p in zip(self.labels, row)},
+            )
+            for row, k in zip(probs, best)
+        ]
+
+
+def check_texts(texts) -> list[str]:
+    """Validate a batch of inputs, naming the first bad position; returns them as a list."""
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts must be a string or a sequence of strings, got bytes; decode it first (e.g. .decode('utf-8'))")
+    if not isinstance(texts, Sequence) or isinstance(texts, str):
+        raise TypeError(f"texts must be a string or a sequence of strings, got {type(texts).__name__}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] must be a string, got {type(text).__name__}: {text!r:.60}")
+        if not text.strip():
+            raise ValueError(f"texts[{i}] is empty or blank; remove it or replace it before predicting")
+    return list(texts)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@lru_cache(maxsize=8)
+def _cached_classifier(path: str, mtime: int, device: str | None, batch_size: int) -> Classifier:
+    return Classifier(path, device=device, batch_size=batch_size)
+
+
+def get_classifier(model: str | os.PathLike | None = None, *, device: str | None = None, batch_size: int = 32):
+    """A ``Classifier`` cached per model path and device (reloaded if the weights file changes)."""
+    path = resolve_model_dir(model).resolve()
+    weights = path / "model.safetensors"
+    if not path.is_dir():
+        raise ModelLoadError(f"model directory not found: {path}")
+    mtime = weights.stat().st_mtime_ns if weights.exists() else 0
+    return _cached_classifier(str(path), mtime, device, batch_size)
+
+
+def predict(
+    texts: str | Sequence[str],
+    model: str | os.PathLike | None = None,
+    *,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> Prediction | list[Prediction]:
+    """Classify a sentence or a list of sentences with a cached model.
+
+    Example:
+        >>> predict("Le porte-parole a balayé des accusations « sans fondement ».").label
+        'denial'
+    """
+    if not isinstance(texts, str):
+        texts = check_texts(texts)  # fail on bad input before loading a model
+    return get_classifier(model, device=device, batch_size=batch_size).predict(texts)
+
+

@@ -1,0 +1,1 @@
+"""Training side of the claim classifier: data, configs, model building, Trainer, evaluation."""

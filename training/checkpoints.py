@@ -1,0 +1,82 @@
+"""Checkpoint bookkeeping: find the last complete checkpoint and publish the final model atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from inference.checkpoint import ModelLoadError, check_safetensors
+
+_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+_REQUIRED = ("model.safetensors", "config.json", "optimizer.pt", "scheduler.pt")
+
+
+def is_complete_checkpoint(path: Path) -> bool:
+    """True when every file of a Trainer checkpoint is present and ``trainer_state.json`` (written last) parses."""
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        if not all((path / name).is_file() and (path / name).stat().st_size > 0 for name in _REQUIRED):
+            return False
+        check_safetensors(path / "model.safetensors")
+    except (OSError, ValueError, ModelLoadError):
+        return False
+    return True
+
+
+def last_complete_checkpoint(folder: Path, remove_incomplete: bool = True) -> Path | None:
+    """The newest complete ``checkpoint-N`` in ``folder``; incomplete ones (a run killed mid-save) are removed."""
+    if not folder.is_dir():
+        return None
+    found = sorted(
+        (int(m.group(1)), p) for p in folder.iterdir() if p.is_dir() and (m := _CHECKPOINT_RE.match(p.name))
+    )
+    for _, path in reversed(found):
+        if is_complete_checkpoint(path):
+            return path
+        if remove_incomplete:
+            shutil.rmtree(path, ignore_errors=True)
+    return None
+
+
+def publish_model(staging: Path, output_dir: Path) -> None:
+    """Move a fully written model from ``staging`` into ``output_dir``.
+
+    ``model.safetensors`` is what makes a directory a model: the old one is removed first and the
+    new one moved in last (``os.replace`` is atomic on one filesystem), so a run killed at any point
+    leaves either the complete new model or no weights at all, never a mix.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    weights = output_dir / "model.safetensors"
+    if weights.exists():
+        weights.unlink()
+    for item in sorted(staging.iterdir(), key=lambda p: p.name == "model.safetensors"):
+        target = output_dir / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(item, target)
+    _fsync_dir(output_dir)
+    staging.rmdir()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

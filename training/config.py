@@ -1,0 +1,167 @@
+"""Run configuration: YAML files in ``configs/`` mapped onto typed dataclasses.
+
+A YAML file has three sections (``model``, ``data``, ``training``) whose keys are the
+fields below. ``--set section.key=value`` overrides any key; values are parsed as YAML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class ModelConfig:
+    """Which network to fine-tune, or the shape of one to build from scratch."""
+
+    name_or_path: str | None = field(
+        default=None, metadata={"help": "Hub id or local checkpoint dir; null builds a model from the fields below."}
+    )
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    classifier_dropout: float | None = None
+    vocab_size: int = 8000  # SentencePiece vocabulary trained on the training split
+    max_length: int = 128  # tokens per sentence; longer inputs are truncated
+
+    def __post_init__(self) -> None:
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"model.hidden_size ({self.hidden_size}) must be divisible by "
+                f"model.num_attention_heads ({self.num_attention_heads})"
+            )
+        if not 8 <= self.max_length <= 512:
+            raise ValueError(f"model.max_length must be in [8, 512], got {self.max_length}")
+
+
+@dataclass
+class DataConfig:
+    """Where the labelled sentences live and which columns to read."""
+
+    train_file: str = "data/claims/train.jsonl"
+    validation_file: str = "data/claims/validation.jsonl"
+    test_file: str | None = "data/claims/test.jsonl"
+    text_column: str = "text"
+    label_column: str = "label"
+    max_train_samples: int | None = None  # truncate for quick experiments
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation and bookkeeping; mapped onto ``transformers.TrainingArguments``."""
+
+    output_dir: str = "outputs/model"
+    num_train_epochs: float = 10.0
+    per_device_train_batch_size: int = 32
+    per_device_eval_batch_size: int = 64
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06  # fraction of total steps spent warming up the learning rate
+    lr_scheduler_type: str = "linear"
+    max_grad_norm: float = 1.0
+    label_smoothing: float = 0.0
+    class_weighted_loss: bool = False  # weight the loss by inverse class frequency
+    early_stopping_patience: int | None = 3  # epochs without macro-F1 gain before stopping
+    seed: int = 42
+    mixed_precision: str = "auto"  # auto | no | bf16 | fp16; auto = bf16 on a capable GPU, else fp32
+    logging_steps: int = 20
+    save_total_limit: int = 2
+    dataloader_num_workers: int = 0
+    max_steps: int = -1  # >0 overrides num_train_epochs
+    use_cpu: bool = False
+    torch_threads: int | None = None  # intra-op threads on CPU; null leaves torch's default
+
+    def __post_init__(self) -> None:
+        if self.mixed_precision not in {"auto", "no", "bf16", "fp16"}:
+            raise ValueError(f"training.mixed_precision must be auto|no|bf16|fp16, got {self.mixed_precision!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"training.learning_rate must be > 0, got {self.learning_rate}")
+
+
+@dataclass
+class RunConfig:
+    """One complete training run."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {"model": ModelConfig, "data": DataConfig, "training": TrainingConfig}
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Read a YAML run config, apply ``section.key=value`` overrides and validate types.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: unknown section or key, bad override syntax, or a value of the wrong type.
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping with sections {sorted(_SECTIONS)}")
+    raw = {k: dict(v or {}) for k, v in raw.items()}
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise ValueError(f"override {item!r} must look like section.key=value, e.g. training.seed=1")
+        raw.setdefault(section, {})[name] = yaml.safe_load(value)
+    where = str(path) if path is not None else "config"
+    sections = {}
+    for section, values in raw.items():
+        if section not in _SECTIONS:
+            raise ValueError(f"{where}: unknown section {section!r}; expected one of {sorted(_SECTIONS)}")
+        sections[section] = _build(_SECTIONS[section], values, f"{where}: {section}")
+    return RunConfig(**sections)
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    """Write the resolved config as YAML (the same format ``load_config`` reads)."""
+    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()})
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check ``value`` against a simple type hint (int, float, str, bool, X | None)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        try:
+            return float(value)  # YAML reads "5e-5" as a string
+        except ValueError:
+            pass
+    if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+        return value
+    raise ValueError(f"{where}: expected {hint.__name__}, got {value!r} ({type(value).__name__})")

@@ -1,0 +1,214 @@
+"""Corpus validator: schema, leakage, duplicates, balance, openings, and a keyword-baseline sanity check.
+
+Every problem is reported as ``file:line: message``; any problem makes ``run_validation`` return 1.
+The statistics it prints (and writes as Markdown with ``--stats-out``) feed the data card.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.labels import LABELS
+
+from .keyword_rules import keyword_label
+
+SPLITS = ("train", "validation", "test")
+FIELDS = {"id": str, "text": str, "label": str, "group": str, "domain": str, "difficulty": str}
+DIFFICULTIES = ("easy", "hard")
+NEAR_DUPLICATE_COSINE = 0.8  # character 3-5-gram TF-IDF cosine at or above which two sentences are near-copies
+MAX_OPENING_SHARE = 0.01  # no three-word opening may start more than 1% of sentences
+KEYWORD_BASELINE_MAX = 0.80  # a corpus the keyword rules solve this well is too easy
+REQUIREMENTS = {
+    "total": 4000, "per_label": 800, "test": 800, "test_per_label": 150, "validation": 400,
+    "groups": 500, "domains": 8, "per_domain": 300, "hard_share": 0.25,
+}  # fmt: skip
+
+
+@dataclass
+class Row:
+    split: str
+    file: Path
+    line: int
+    data: dict
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def read_corpus(data_dir: Path) -> tuple[list[Row], list[str]]:
+    """Read all splits; returns the rows that parsed and the schema errors."""
+    rows, errors = [], []
+    for split in SPLITS:
+        path = data_dir / f"{split}.jsonl"
+        if not path.is_file():
+            errors.append(f"{path}: missing split file")
+            continue
+        for number, line in enumerate(path.open(encoding="utf-8"), 1):
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as error:
+                errors.append(f"{where}: invalid JSON ({error.msg})")
+                continue
+            if not isinstance(data, dict):
+                errors.append(f"{where}: expected a JSON object")
+                continue
+            bad = [f for f, kind in FIELDS.items() if not isinstance(data.get(f), kind)]
+            if bad:
+                errors.append(f"{where}: missing or non-string field(s) {bad}")
+                continue
+            if data["label"] not in LABELS:
+                errors.append(f"{where}: label {data['label']!r} not in {list(LABELS)}")
+            if data["difficulty"] not in DIFFICULTIES:
+                errors.append(f"{where}: difficulty {data['difficulty']!r} not in {list(DIFFICULTIES)}")
+            rows.append(Row(split, path, number, data))
+    return rows, errors
+
+
+def check_rows(rows: list[Row]) -> list[str]:
+    """Every cross-row check: ids, duplicates, leakage, lengths, group sizes, openings, balance."""
+    errors: list[str] = []
+    first_seen: dict[str, Row] = {}
+    by_text: dict[str, Row] = {}
+    group_split: dict[str, Row] = {}
+    group_sizes: Counter = Counter()
+    for row in rows:
+        d = row.data
+        if d["id"] in first_seen:
+            errors.append(f"{row.where}: duplicate id {d['id']!r} (first at {first_seen[d['id']].where})")
+        first_seen.setdefault(d["id"], row)
+        key = _normalise(d["text"])
+        if key in by_text:
+            errors.append(f"{row.where}: exact duplicate of {by_text[key].where}")
+        by_text.setdefault(key, row)
+        if d["group"] in group_split and group_split[d["group"]].split != row.split:
+            errors.append(f"{row.where}: group {d['group']!r} leaks across splits (also in {group_split[d['group']].where})")
+        group_split.setdefault(d["group"], row)
+        group_sizes[d["group"]] += 1
+        words = len(d["text"].split())
+        if not 6 <= words <= 60:
+            errors.append(f"{row.where}: length outlier, {words} words (allowed 6-60)")
+    for group, size in sorted(group_sizes.items()):
+        if not 5 <= size <= 12:
+            errors.append(f"{group_split[group].where}: group {group!r} has {size} sentences (allowed 5-12)")
+    openings = Counter(_opening(r.data["text"]) for r in rows)
+    limit = MAX_OPENING_SHARE * len(rows)
+    for opening, count in openings.most_common():
+        if count <= limit:
+            break
+        errors.append(f"opening {opening!r} starts {count} sentences (> {MAX_OPENING_SHARE:.0%} = {limit:.0f})")
+    errors += _near_duplicates(rows)
+    errors += _balance(rows)
+    return errors
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _opening(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower())[:3])
+
+
+def _near_duplicates(rows: list[Row]) -> list[str]:
+    """Pairs whose character n-gram TF-IDF cosine reaches the threshold, within and across splits."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if len(rows) < 2:
+        return []
+    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32).fit_transform(
+        [_normalise(r.data["text"]) for r in rows]
+    )
+    errors = []
+    for start in range(0, len(rows), 1024):  # blockwise: the full matrix of a large corpus is big
+        block = (matrix[start : start + 1024] @ matrix.T).toarray()
+        for i, j in zip(*np.nonzero(block >= NEAR_DUPLICATE_COSINE)):
+            a, b = start + i, j
+            if a < b:
+                errors.append(
+                    f"{rows[b].where}: near-duplicate of {rows[a].where} (cosine {block[i, j]:.2f})"
+                )
+    return errors
+
+
+def _balance(rows: list[Row]) -> list[str]:
+    r, errors = REQUIREMENTS, []
+    labels = Counter(x.data["label"] for x in rows)
+    domains = Counter(x.data["domain"] for x in rows)
+    split_sizes = Counter(x.split for x in rows)
+    test_labels = Counter(x.data["label"] for x in rows if x.split == "test")
+    checks = [
+        (len(rows) >= r["total"], f"{len(rows)} sentences, need >= {r['total']}"),
+        (len({x.data['group'] for x in rows}) >= r["groups"], f"fewer than {r['groups']} groups"),
+        (len(domains) >= r["domains"], f"{len(domains)} domains, need >= {r['domains']}"),
+        (split_sizes["test"] >= r["test"], f"test has {split_sizes['test']} sentences, need >= {r['test']}"),
+        (split_sizes["validation"] >= r["validation"], f"validation has {split_sizes['validation']}, need >= {r['validation']}"),
+    ]  # fmt: skip
+    checks += [(labels[lab] >= r["per_label"], f"label {lab}: {labels[lab]} < {r['per_label']}") for lab in LABELS]
+    checks += [
+        (test_labels[lab] >= r["test_per_label"], f"test label {lab}: {test_labels[lab]} < {r['test_per_label']}")
+        for lab in LABELS
+    ]
+    checks += [(n >= r["per_domain"], f"domain {d}: {n} < {r['per_domain']}") for d, n in domains.items()]
+    for split in SPLITS:
+        sub = [x for x in rows if x.split == split]
+        share = sum(x.data["difficulty"] == "hard" for x in sub) / max(1, len(sub))
+        checks.append((share >= r["hard_share"], f"{split}: hard share {share:.1%} < {r['hard_share']:.0%}"))
+    return [f"balance: {message}" for ok, message in checks if not ok]
+
+
+def keyword_baseline_accuracy(rows: list[Row], split: str = "test") -> float:
+    sub = [x for x in rows if x.split == split]
+    return sum(keyword_label(x.data["text"]) == x.data["label"] for x in sub) / max(1, len(sub))
+
+
+def statistics_markdown(rows: list[Row]) -> str:
+    """Tables of counts per split x label, domain and difficulty (pasted into the data card)."""
+    lines = ["| split | " + " | ".join(LABELS) + " | hard | easy | groups | total |", "|---" * (len(LABELS) + 5) + "|"]
+    for split in (*SPLITS, "all"):
+        sub = [x for x in rows if split in (x.split, "all")]
+        labels = Counter(x.data["label"] for x in sub)
+        diff = Counter(x.data["difficulty"] for x in sub)
+        groups = len({x.data["group"] for x in sub})
+        hard = f"{diff['hard']} ({diff['hard'] / max(1, len(sub)):.0%})"
+        lines.append(f"| {split} | " + " | ".join(str(labels[lab]) for lab in LABELS)
+                     + f" | {hard} | {diff['easy']} | {groups} | {len(sub)} |")  # fmt: skip
+    domain_label: dict[str, Counter] = defaultdict(Counter)
+    for x in rows:
+        domain_label[x.data["domain"]][x.data["label"]] += 1
+        domain_label[x.data["domain"]][x.data["difficulty"]] += 1
+    lines += ["", "| domain | " + " | ".join(LABELS) + " | hard | total |", "|---" * (len(LABELS) + 3) + "|"]
+    for domain in sorted(domain_label):
+        c = domain_label[domain]
+        total = sum(c[lab] for lab in LABELS)
+        lines.append(f"| {domain} | " + " | ".join(str(c[lab]) for lab in LABELS) + f" | {c['hard']} | {total} |")
+    words = np.array([len(x.data["text"].split()) for x in rows])
+    if len(words):
+        lines += ["", f"Sentence length in words: min {words.min()}, median {int(np.median(words))}, "
+                      f"mean {words.mean():.1f}, max {words.max()}."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def run_validation(data_dir: str | Path = "data/claims", stats_out: str | Path | None = None) -> int:
+    """Validate the corpus, print statistics and the keyword baseline; 0 when clean, 1 otherwise."""
+    rows, errors = read_corpus(Path(data_dir))
+    errors += check_rows(rows)
+    stats = statistics_markdown(rows)
+    accuracy = keyword_baseline_accuracy(rows)
+    stats += f"\n\nKeyword-rule baseline accuracy on test: {accuracy:.1%} (must stay below {KEYWORD_BASELINE_MAX:.0%})."
+    print(stats)
+    if accuracy >= KEYWORD_BASELINE_MAX:
+        errors.append(f"keyword baseline reaches {accuracy:.1%} on test: the corpus is too easy")
+    if stats_out:
+        Path(stats_out).write_text(stats + "\n", encoding="utf-8")
+    for error in errors:
+        print(f"error: {error}")
+    print(f"\n{len(rows)} sentences checked, {len(errors)} problem(s)")
+    return 1 if errors else 0

@@ -1,0 +1,143 @@
+"""Build the network to fine-tune: a pretrained CamemBERT (Hub id or local dir) or a fresh mini one.
+
+Labels are written into the model config here, once; from then on ``config.json`` carries them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    CamembertConfig,
+    CamembertForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from inference.labels import ID2LABEL, LABEL2ID, LABELS
+
+from .config import ModelConfig
+from .tokenizer import train_tokenizer
+
+
+class ModelUnavailableError(OSError):
+    """A pretrained model can be neither found locally nor downloaded."""
+
+
+def build_model(
+    config: ModelConfig,
+    train_texts: Iterable[str] | None = None,
+    tokenizer: PreTrainedTokenizerBase | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Return ``(model, tokenizer)`` ready for fine-tuning on the four labels.
+
+    With ``config.name_or_path`` set, loads that checkpoint (Hub id or local directory) and puts
+    a fresh four-way head on it. Without it, builds a randomly initialised CamemBERT of the
+    configured size around ``tokenizer`` (or one trained here on ``train_texts``).
+    """
+    if config.name_or_path:
+        return _load_pretrained(config)
+    if tokenizer is None:
+        if train_texts is None:
+            raise ValueError("building a model from scratch needs a tokenizer or the texts to train one")
+        tokenizer = train_tokenizer(train_texts, vocab_size=config.vocab_size, max_length=config.max_length)
+    model_config = CamembertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=config.hidden_size,
+        num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads,
+        intermediate_size=config.intermediate_size,
+        hidden_dropout_prob=config.hidden_dropout_prob,
+        attention_probs_dropout_prob=config.attention_probs_dropout_prob,
+        classifier_dropout=config.classifier_dropout,
+        # RoBERTa positions start after the padding index, hence the +2.
+        max_position_embeddings=config.max_length + 2,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        num_labels=len(LABELS),
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+    )
+    return CamembertForSequenceClassification(model_config), tokenizer
+
+
+def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    source = resolve_source(config.name_or_path)
+    kwargs = {"local_files_only": not Path(source).is_dir() and _offline()}
+    tokenizer = AutoTokenizer.from_pretrained(source, model_max_length=config.max_length, **kwargs)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        source,
+        num_labels=len(LABELS),
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+        dtype=torch.float32,
+        use_safetensors=True,  # never unpickle downloaded weights
+        trust_remote_code=False,
+        ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 4-way one
+        **kwargs,
+    )
+    return model, tokenizer
+
+
+def resolve_source(name_or_path: str) -> str:
+    """Check that a model can be had, failing at once with the ways out when it cannot.
+
+    A local directory must hold ``config.json``. A Hub id is taken from the local Hugging Face
+    cache when present; otherwise the Hub must be reachable (checked with a 3 s DNS/TCP probe,
+    rather than letting ``from_pretrained`` retry for half a minute).
+    """
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelUnavailableError(f"{path} is not a model directory: config.json is missing")
+        return str(path)
+    if _in_cache(name_or_path):
+        return name_or_path
+    if _offline() or not _hub_reachable():
+        raise ModelUnavailableError(
+            f"model {name_or_path!r} is not available offline: it is not a local directory, it is not in the "
+            f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n"
+            f"  1. point model.name_or_path at a local copy: --set model.name_or_path=/path/to/camembert-base\n"
+            f"  2. download it once on a connected machine (huggingface-cli download {name_or_path}) and copy the "
+            f"cache here (HF_HOME)\n"
+            f"  3. train the offline model instead: claims train --config configs/camembert-mini.yaml"
+        )
+    return name_or_path
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def _cache_dir() -> str:
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    return HF_HUB_CACHE
+
+
+def _in_cache(repo_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # malformed repo id: not in the cache
+        return False
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    from huggingface_hub.constants import ENDPOINT
+
+    host = urlparse(ENDPOINT).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False

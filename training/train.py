@@ -1,0 +1,125 @@
+"""Fine-tune a claim classifier: config -> data -> model -> Trainer -> evaluated, published model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import PartialState
+from transformers import AutoTokenizer, set_seed
+
+from inference.labels import LABELS
+from inference.predictor import Classifier
+
+from .card import render_model_card
+from .checkpoints import last_complete_checkpoint, publish_model
+from .config import load_config, save_config
+from .data import load_splits
+from .metrics import compute_classification_metrics
+from .model import build_model
+from .tokenizer import train_tokenizer
+from .trainer import CHECKPOINT_DIR, build_trainer
+
+logger = logging.getLogger(__name__)
+
+
+def main(
+    config_path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    output_dir: str | Path | None = None,
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Train, evaluate on validation and test, and publish the model into the output directory.
+
+    Returns:
+        The metrics written to ``metrics.json`` (empty on non-main processes of a distributed run).
+    """
+    # 1. Resolve the config; the CLI's output directory wins over the file's.
+    config = load_config(config_path, overrides)
+    if output_dir is not None:
+        config.training.output_dir = str(output_dir)
+    out = Path(config.training.output_dir)
+    state = PartialState()
+    if config.training.torch_threads:
+        torch.set_num_threads(config.training.torch_threads)
+    set_seed(config.training.seed)
+
+    # 2. Data, checked line by line before datasets reads it.
+    splits = load_splits(config.data)
+    checkpoint = last_complete_checkpoint(out / CHECKPOINT_DIR) if resume else None
+    if resume and checkpoint is None and state.is_main_process:
+        logger.warning("--resume: no complete checkpoint in %s, starting from scratch", out / CHECKPOINT_DIR)
+
+    # 3. Tokenizer and model. A from-scratch tokenizer is trained once by the main process and
+    #    shared through disk, so every process (and a resumed run) sees the same vocabulary.
+    tokenizer = None
+    if config.model.name_or_path is None:
+        tokenizer_dir = out / CHECKPOINT_DIR / "tokenizer"
+        with state.main_process_first():
+            if state.is_main_process and not (checkpoint and (tokenizer_dir / "tokenizer.json").is_file()):
+                texts = splits["train"]["text"]
+                train_tokenizer(texts, config.model.vocab_size, config.model.max_length).save_pretrained(tokenizer_dir)
+            tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    set_seed(config.training.seed)  # same initial weights whatever the tokenizer training consumed
+    model, tokenizer = build_model(config.model, tokenizer=tokenizer)
+
+    # 4. Tokenize (padding happens per batch in the collator).
+    def encode(batch):
+        return tokenizer(batch["text"], truncation=True, max_length=config.model.max_length)
+
+    encoded = {}
+    for name, split in splits.items():
+        if name == "test":
+            continue
+        keep = ["input_ids", "attention_mask", "labels"]
+        ds = split.map(encode, batched=True, desc=f"tokenizing {name}").rename_column("label", "labels")
+        encoded[name] = ds.remove_columns([c for c in ds.column_names if c not in keep])
+
+    # 5. Train, resuming from the last complete checkpoint when asked.
+    trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"], out)
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    train_seconds = time.perf_counter() - started
+    if not trainer.is_world_process_zero():
+        trainer.accelerator.wait_for_everyone()
+        return {}
+
+    # 6. Stage the best model with its tokenizer and resolved config.
+    staging = out / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    trainer.save_model(str(staging))
+    (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the YAML below says the same
+    tokenizer.save_pretrained(str(staging))
+    save_config(config, staging / "run_config.yaml")
+
+    # 7. Evaluate through the inference path, so every run exercises predict().
+    classifier = Classifier(staging, device="cpu" if config.training.use_cpu else None)
+    metrics: dict[str, Any] = {}
+    for name in ("validation", "test"):
+        if name in splits:
+            probs = classifier.predict_proba(splits[name]["text"])
+            ids = [LABELS.index(classifier.labels[k]) for k in probs.argmax(axis=1)]
+            metrics[name] = compute_classification_metrics(ids, splits[name]["label"])
+    metrics["training"] = {
+        "train_seconds": round(train_seconds, 1),
+        "epochs": trainer.state.epoch,
+        "global_step": trainer.state.global_step,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "resumed_from": str(checkpoint) if checkpoint else None,
+        "num_processes": state.num_processes,
+    }
+
+    # 8. Metrics, card, then the atomic swap into the output directory.
+    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (staging / "README.md").write_text(render_model_card(config, metrics), encoding="utf-8")
+    publish_model(staging, out)
+    trainer.accelerator.wait_for_everyone()
+    return metrics
+
+
+
