@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate-data", help="check the corpus files and print their statistics")
     p.add_argument("--data-dir", default="data/claims")
     p.add_argument("--stats-out", help="also write the statistics as Markdown to this file")
+    p.add_argument("--update-card", action="store_true", help="rewrite the statistics block of DATACARD.md")
     return parser
 
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate-data":
             from .corpus_checks import run_validation
 
-            return run_validation(args.data_dir, args.stats_out)
+            return run_validation(args.data_dir, args.stats_out, args.update_card)
     except (FileNotFoundError, ValueError, OSError) as error:
         print(f"claims {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -196,18 +196,65 @@ def statistics_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def run_validation(data_dir: str | Path = "data/claims", stats_out: str | Path | None = None) -> int:
+def review_agreement(data_dir: Path) -> str | None:
+    """Cohen's kappa between the first labels and the blind second pass in ``label_review.jsonl``."""
+    from sklearn.metrics import cohen_kappa_score
+
+    path = data_dir / "label_review.jsonl"
+    if not path.is_file():
+        return None
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    first, second = [r["first"] for r in rows], [r["second"] for r in rows]
+    agree = sum(a == b for a, b in zip(first, second))
+    changed = sum(r["final"] != r["first"] for r in rows)
+    return (
+        f"Label review: {len(rows)} sentences labelled twice (blind second pass); raw agreement "
+        f"{agree / len(rows):.1%}, Cohen's kappa {cohen_kappa_score(first, second):.3f}; "
+        f"{len(rows) - agree} disagreements resolved against the guidelines, {changed} first labels changed."
+    )
+
+
+CARD_BEGIN, CARD_END = "<!-- validator statistics: begin -->", "<!-- validator statistics: end -->"
+
+
+def sync_card(card: Path, stats: str, update: bool) -> str | None:
+    """Compare (or, with ``update``, replace) the statistics block of the data card; returns an error or None."""
+    if not card.is_file():
+        return None
+    text = card.read_text(encoding="utf-8")
+    if CARD_BEGIN not in text or CARD_END not in text:
+        return f"{card}: statistics markers {CARD_BEGIN!r} / {CARD_END!r} are missing"
+    head, rest = text.split(CARD_BEGIN, 1)
+    _, tail = rest.split(CARD_END, 1)
+    fresh = f"{head}{CARD_BEGIN}\n{stats}\n{CARD_END}{tail}"
+    if fresh == text:
+        return None
+    if update:
+        card.write_text(fresh, encoding="utf-8")
+        return None
+    return f"{card}: statistics are stale; regenerate with: claims validate-data --update-card"
+
+
+def run_validation(
+    data_dir: str | Path = "data/claims", stats_out: str | Path | None = None, update_card: bool = False
+) -> int:
     """Validate the corpus, print statistics and the keyword baseline; 0 when clean, 1 otherwise."""
     rows, errors = read_corpus(Path(data_dir))
     errors += check_rows(rows)
     stats = statistics_markdown(rows)
     accuracy = keyword_baseline_accuracy(rows)
     stats += f"\n\nKeyword-rule baseline accuracy on test: {accuracy:.1%} (must stay below {KEYWORD_BASELINE_MAX:.0%})."
+    agreement = review_agreement(Path(data_dir))
+    if agreement:
+        stats += f"\n\n{agreement}"
     print(stats)
     if accuracy >= KEYWORD_BASELINE_MAX:
         errors.append(f"keyword baseline reaches {accuracy:.1%} on test: the corpus is too easy")
     if stats_out:
         Path(stats_out).write_text(stats + "\n", encoding="utf-8")
+    card_error = sync_card(Path(data_dir) / "DATACARD.md", stats, update_card)
+    if card_error:
+        errors.append(card_error)
     for error in errors:
         print(f"error: {error}")
     print(f"\n{len(rows)} sentences checked, {len(errors)} problem(s)")
