@@ -95,7 +95,14 @@ class Classifier:
         return self._to_predictions(self.predict_proba(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order."""
+        """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order.
+
+        Logits are divided by the checkpoint's calibrated temperature (``calibration.json``) if any.
+        """
+        return _softmax(self.predict_logits(texts) / self.info.temperature)
+
+    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw logits (before temperature), shape ``(len(texts), num_labels)``, in input order."""
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
@@ -110,7 +117,7 @@ class Classifier:
                 stacklevel=3,
             )
         order = np.argsort([-len(x) for x in ids], kind="stable")
-        probs = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -120,9 +127,8 @@ class Classifier:
             for j, row in enumerate(rows):
                 input_ids[j, : len(ids[row])] = ids[row]
                 attention[j, : len(ids[row])] = 1
-            logits = self.engine.logits(input_ids, attention) / self.info.temperature
-            probs[rows] = _softmax(logits)
-        return probs
+            logits[rows] = self.engine.logits(input_ids, attention)
+        return logits
 
     def predict_document(self, text: str):
         """Split an article into sentences and classify each (see ``inference.document``)."""

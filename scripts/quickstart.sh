@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, train the offline model on the bundled corpus,
+# evaluate it on the test split, and classify an example article.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+# 1. Install: the CPU build of torch first (a plain "torch" requirement pulls a multi-GB CUDA build).
+"$PYTHON" -m pip install --quiet "torch==2.13.0" || "$PYTHON" -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+"$PYTHON" -m pip install --quiet -e ".[train,onnx,dev]"
+
+# 2. Train the offline mini model (about 10 minutes on 2 CPU cores); prints its test metrics.
+"$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini
+
+# 3. Classify an example article, sentence by sentence.
+"$PYTHON" - <<'PY'
+from inference import predict_document
+
+article = """Le syndicat Sud-Rail reproche à la direction d'avoir ignoré trois alertes sur l'état des freins.
+« Ces accusations ne reposent sur rien », a rétorqué le directeur régional, Paul Garnier.
+La préfecture assure que les voyageurs n'ont couru aucun danger. Une enquête interne a été ouverte mardi."""
+doc = predict_document(article, model="outputs/claims-mini")
+for s in doc.sentences:
+    print(f"{s.prediction.label:>12} {s.prediction.score:.2f}  {s.text}")
+print("counts:", doc.counts)
+PY

@@ -1,0 +1,195 @@
+"""``claims evaluate``: one command, one report an editor or a reviewer can read.
+
+Writes into the report directory: ``metrics.json``, ``predictions.jsonl``, ``confusion_matrix.png``,
+``reliability.png``, ``report.md`` and a self-contained ``report.html``. Fits a temperature on the
+validation split and stores it in the model directory (``calibration.json``), which inference applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from inference.labels import LABEL2ID, LABELS
+from inference.predictor import Classifier
+
+from .baselines import run_baselines
+from .calibration import expected_calibration_error, fit_temperature, nll, save_temperature, softmax
+from .checkpoints import atomic_write_text
+from .data import read_rows
+from .metrics import compute_classification_metrics
+from .plots import plot_confusion, plot_reliability
+from .report_render import to_html, to_markdown
+from .significance import accuracy, bootstrap_ci, fast_macro_f1
+
+DEFAULT_FILES = {s: f"data/claims/{s}.jsonl" for s in ("train", "validation", "test")}
+TOP_ERRORS = 5
+
+
+def evaluate_model(
+    model_dir: str | Path,
+    out_dir: str | Path,
+    data_file: str | Path | None = None,
+    split: str = "test",
+    calibrate: bool = True,
+    n_bootstrap: int = 1000,
+) -> dict[str, Any]:
+    """Evaluate a model and write the full report; returns the metrics written to ``metrics.json``."""
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    files = _data_files(model_dir)
+    data_file = Path(data_file or files[split])
+
+    # 1. Data and raw model logits (temperature applied below, so before/after can be compared).
+    rows = read_rows(data_file)
+    texts = [r["text"] for r in rows]
+    gold = np.array([LABEL2ID[r["label"]] for r in rows])
+    classifier = Classifier(model_dir)
+    column = [classifier.labels.index(label) for label in LABELS]  # checkpoint order -> LABELS order
+    logits = classifier.predict_logits(texts)[:, column]
+
+    # 2. Calibration: a temperature fitted on validation, stored with the model.
+    temperature, calibration = 1.0, None
+    if calibrate:
+        val_rows = read_rows(files["validation"])
+        val_logits = classifier.predict_logits([r["text"] for r in val_rows])[:, column]
+        val_gold = np.array([LABEL2ID[r["label"]] for r in val_rows])
+        temperature = fit_temperature(val_logits, val_gold)
+        save_temperature(model_dir, temperature, str(files["validation"]),
+                         nll(val_logits, val_gold), nll(val_logits, val_gold, temperature))  # fmt: skip
+    probs_raw, probs = softmax(logits), softmax(logits, temperature)
+    pred = probs.argmax(axis=1)
+    ece_before, ece_after = expected_calibration_error(probs_raw, gold), expected_calibration_error(probs, gold)
+    calibration = {"temperature": temperature, "ece_before": ece_before, "ece_after": ece_after,
+                   "fitted_on": str(files["validation"]) if calibrate else None}  # fmt: skip
+
+    # 3. Metrics with bootstrap intervals, and breakdowns by difficulty and domain.
+    metrics = compute_classification_metrics(pred, gold)
+    k = len(LABELS)
+    metrics["accuracy_ci95"] = bootstrap_ci(gold, pred, accuracy, n_bootstrap)
+    metrics["macro_f1_ci95"] = bootstrap_ci(gold, pred, lambda g, p: fast_macro_f1(g, p, k), n_bootstrap, seed=1)
+    breakdowns = {field: _breakdown(rows, gold, pred, field) for field in ("difficulty", "domain")
+                  if all(field in r for r in rows)}  # fmt: skip
+
+    # 4. Baselines on the same sentences, trained on the model's training split.
+    train_rows = read_rows(files["train"])
+    baseline_preds = run_baselines([r["text"] for r in train_rows], [r["label"] for r in train_rows], texts)
+    baselines = {name: compute_classification_metrics(p, gold) for name, p in baseline_preds.items()}
+
+    # 5. Files.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cm = np.bincount(gold * k + pred, minlength=k * k).reshape(k, k)
+    plot_confusion(cm, list(LABELS), _tmp(out_dir / "confusion_matrix.png"))
+    plot_reliability({"before calibration": (probs_raw, gold, ece_before),
+                      f"after (T = {temperature:.2f})": (probs, gold, ece_after)},
+                     _tmp(out_dir / "reliability.png"))  # fmt: skip
+    for name in ("confusion_matrix.png", "reliability.png"):
+        _tmp(out_dir / name).replace(out_dir / name)
+    result = {
+        "model": str(model_dir), "data": str(data_file), "n": len(rows), "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "metrics": metrics, "calibration": calibration, "breakdowns": breakdowns, "baselines": baselines,
+        "confusion_matrix": cm.tolist(), "labels": list(LABELS),
+    }  # fmt: skip
+    atomic_write_text(out_dir / "metrics.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    lines = [
+        json.dumps({"text": t, "gold": LABELS[g], "predicted": LABELS[p],
+                    "scores": {label: round(float(s), 6) for label, s in zip(LABELS, row)},
+                    **{f: r[f] for f in ("id", "domain", "difficulty") if f in r}}, ensure_ascii=False)
+        for t, g, p, row, r in zip(texts, gold, pred, probs, rows)
+    ]  # fmt: skip
+    atomic_write_text(out_dir / "predictions.jsonl", "\n".join(lines) + "\n")
+    blocks = _report_blocks(result, rows, gold, pred, probs, out_dir)
+    atomic_write_text(out_dir / "report.md", to_markdown(blocks))
+    atomic_write_text(out_dir / "report.html", to_html(blocks, f"Evaluation report: {model_dir.name}"))
+    return result
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.tmp{path.suffix}")
+
+
+def _data_files(model_dir: Path) -> dict[str, Path]:
+    """The splits the model was trained with (from its ``run_config.yaml``), else the bundled corpus."""
+    files = dict(DEFAULT_FILES)
+    run_config = model_dir / "run_config.yaml"
+    if run_config.is_file():
+        data = (yaml.safe_load(run_config.read_text(encoding="utf-8")) or {}).get("data", {})
+        for split in files:
+            if data.get(f"{split}_file") and Path(data[f"{split}_file"]).is_file():
+                files[split] = data[f"{split}_file"]
+    return {split: Path(path) for split, path in files.items()}
+
+
+def _breakdown(rows: list[dict], gold: np.ndarray, pred: np.ndarray, field: str) -> dict[str, dict]:
+    out = {}
+    for value in sorted({r[field] for r in rows}):
+        idx = np.array([r[field] == value for r in rows])
+        out[value] = {"n": int(idx.sum()), "accuracy": accuracy(gold[idx], pred[idx]),
+                      "macro_f1": fast_macro_f1(gold[idx], pred[idx], len(LABELS))}  # fmt: skip
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple]:
+    m, cal = result["metrics"], result["calibration"]
+    lo_a, hi_a = m["accuracy_ci95"]
+    lo_f, hi_f = m["macro_f1_ci95"]
+    blocks: list[tuple] = [
+        ("h1", f"Evaluation report: {result['model']}"),
+        ("p", f"Data: {result['data']} ({result['n']} sentences). Created {result['created']}."),
+        ("h2", "Summary"),
+        ("table", ["metric", "value", "95% CI (bootstrap)"], [
+            ["accuracy", _fmt(m["accuracy"]), f"{_fmt(lo_a)} - {_fmt(hi_a)}"],
+            ["macro-F1", _fmt(m["macro_f1"]), f"{_fmt(lo_f)} - {_fmt(hi_f)}"],
+            ["weighted-F1", _fmt(m["weighted_f1"]), ""],
+            ["Matthews correlation", _fmt(m["mcc"]), ""],
+            ["ECE before calibration", _fmt(cal["ece_before"]), ""],
+            ["ECE after calibration", _fmt(cal["ece_after"]), f"temperature {cal['temperature']:.3f}"],
+        ]),
+        ("h2", "Per class"),
+        ("table", ["label", "precision", "recall", "F1", "support"],
+         [[label, _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"]]
+          for label, c in m["per_class"].items()]),
+        ("h2", "Confusion matrix"),
+        ("img", out_dir / "confusion_matrix.png", "confusion matrix, counts and row-normalised"),
+        ("h2", "Calibration"),
+        ("p", "Temperature scaling fitted on the validation split; it changes scores, never labels. "
+              "Expected calibration error over 10 confidence bins."),
+        ("img", out_dir / "reliability.png", "reliability diagram before and after temperature scaling"),
+    ]  # fmt: skip
+    for field, table in result["breakdowns"].items():
+        blocks += [("h2", f"By {field}"), ("table", [field, "sentences", "accuracy", "macro-F1"],
+                   [[v, s["n"], _fmt(s["accuracy"]), _fmt(s["macro_f1"])] for v, s in table.items()])]  # fmt: skip
+    rows_b = [["this model", _fmt(m["accuracy"]), _fmt(m["macro_f1"]), _fmt(m["mcc"])]]
+    rows_b += [[name, _fmt(b["accuracy"]), _fmt(b["macro_f1"]), _fmt(b["mcc"])] for name, b in result["baselines"].items()]
+    blocks += [("h2", "Against baselines (same sentences)"),
+               ("table", ["system", "accuracy", "macro-F1", "MCC"], rows_b),
+               ("h2", "Most confident errors")]  # fmt: skip
+    for g, label in enumerate(LABELS):
+        wrong = [i for i in range(len(gold)) if gold[i] == g and pred[i] != g]
+        wrong.sort(key=lambda i: -probs[i, pred[i]])
+        table = [[rows[i]["text"], LABELS[pred[i]], f"{probs[i, pred[i]]:.2f}"] for i in wrong[:TOP_ERRORS]]
+        blocks.append(("p", f"Gold {label}: {len(wrong)} errors" + (", the most confident:" if table else ".")))
+        if table:
+            blocks.append(("table", ["sentence", "predicted", "score"], table))
+    return blocks
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    result = evaluate_model(args.model, args.out, args.data, args.split, not args.no_calibrate, args.bootstrap)
+    m, cal = result["metrics"], result["calibration"]
+    print(f"accuracy {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}]  "
+          f"macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, {m['macro_f1_ci95'][1]:.3f}]  "
+          f"MCC {m['mcc']:.3f}  ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f} (T={cal['temperature']:.2f})")
+    for name, b in result["baselines"].items():
+        print(f"  baseline {name}: accuracy {b['accuracy']:.3f} macro-F1 {b['macro_f1']:.3f}")
+    print(f"report: {Path(args.out) / 'report.html'}")
+    return 0
