@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -20,6 +21,9 @@ import numpy as np
 
 from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, resolve_model_dir
 from .engines import load_engine
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,16 @@ def check_texts(texts) -> list[str]:
             raise TypeError(f"texts[{i}] must be a string, got {type(text).__name__}: {text!r:.60}")
         if not text.strip():
             raise ValueError(f"texts[{i}] is empty or blank; remove it or replace it before predicting")
-    return list(texts)
+    return [_encodable(text) for text in texts]
+
+
+def _encodable(text: str) -> str:
+    """Lone surrogates (from broken scraping or decoding) cannot reach the Rust tokenizer: they become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

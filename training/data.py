@@ -70,29 +70,43 @@ def read_rows(
     return [row for _, row in rows]
 
 
+def _decoded_lines(path: Path):
+    """Yield ``(line_number, text)``, failing on the first line that is not valid UTF-8."""
+    with path.open("rb") as handle:
+        for line_number, raw in enumerate(handle, 1):
+            try:
+                yield line_number, raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(f"{path}:{line_number}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
+
+
 def _iter_raw_rows(path: Path):
     """Yield ``(line_number, row_dict)`` for a JSONL or CSV file."""
     suffix = path.suffix.lower()
-    with path.open(encoding="utf-8", newline="") as handle:
-        if suffix in {".jsonl", ".json", ".ndjson"}:
-            for line_number, line in enumerate(handle, 1):
-                if not line.strip():
-                    raise DataError(f"{path}:{line_number}: blank line (one JSON object per line expected)")
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataError(f"{path}:{line_number}: invalid JSON: {error.msg} (column {error.colno})") from None
-                if not isinstance(row, dict):
-                    raise DataError(f"{path}:{line_number}: expected a JSON object, got {type(row).__name__}")
-                yield line_number, row
-        elif suffix in {".csv", ".tsv"}:
-            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+    if suffix in {".jsonl", ".json", ".ndjson"}:
+        for line_number, line in _decoded_lines(path):
+            if not line.strip():
+                raise DataError(f"{path}:{line_number}: blank line (one JSON object per line expected)")
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}:{line_number}: invalid JSON: {error.msg} (column {error.colno})") from None
+            except RecursionError:
+                raise DataError(f"{path}:{line_number}: invalid JSON: nested too deeply") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{line_number}: expected a JSON object, got {type(row).__name__}")
+            yield line_number, row
+    elif suffix in {".csv", ".tsv"}:
+        reader = csv.DictReader((line for _, line in _decoded_lines(path)), delimiter="\t" if suffix == ".tsv" else ",")
+        try:
             for row in reader:
                 if None in row:
                     raise DataError(f"{path}:{reader.line_num}: more fields than the header has")
                 yield reader.line_num, row
-        else:
-            raise DataError(f"{path}: unsupported file type {suffix!r}; use .jsonl or .csv")
+        except csv.Error as error:
+            raise DataError(f"{path}:{reader.line_num}: malformed CSV ({error})") from None
+    else:
+        raise DataError(f"{path}: unsupported file type {suffix!r}; use .jsonl or .csv")
 
 
 def load_file(path: str | Path, text_column: str = "text", label_column: str = "label") -> Dataset:
