@@ -9,31 +9,63 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .checkpoint import ModelLoadError
+
 CHUNK = 512  # rows classified per call: bounded memory on large files, full batches for speed
 
 
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("--model", help="model directory (default: $CLAIMS_MODEL, else outputs/claims-mini)")
-    p.add_argument("--format", choices=["text", "jsonl", "csv"], help="input format (default: from the extension)")
+    p.add_argument("--format", choices=["text", "jsonl", "csv", "parquet"],
+                   help="input format (default: from the extension; parquet needs --output-dir)")
     p.add_argument("--text-column", default="text", help="column holding the text in JSONL/CSV input")
     p.add_argument("--document", action="store_true", help="treat each input as an article: split into sentences")
     p.add_argument("--output", "-o", help="write JSONL here instead of stdout")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    batch = p.add_argument_group("batch mode (corpus scale; needs the train extras)")
+    batch.add_argument("--output-dir", help="write shards and the merged predictions.jsonl here; input may be "
+                       "a file or, with --document, a folder of *.txt articles")
+    batch.add_argument("--shard-size", type=int, default=10000, help="input rows (articles with --document) per shard")
+    batch.add_argument("--resume", action="store_true", help="keep the complete shards of an earlier run")
+    batch.add_argument("--processes", type=int, default=1,
+                       help="run N processes (one per GPU, or CPU processes) through accelerate launch")
+
+
+def predict_argv(args: argparse.Namespace) -> list[str]:
+    """The ``claims predict`` arguments that reproduce ``args``, without ``--processes``."""
+    argv = [args.input]
+    for option, value in (("--model", args.model), ("--format", args.format), ("--text-column", args.text_column),
+                          ("--output", args.output), ("--batch-size", args.batch_size), ("--device", args.device),
+                          ("--backend", args.backend), ("--output-dir", args.output_dir),
+                          ("--shard-size", args.shard_size)):  # fmt: skip
+        if value is not None:
+            argv += [option, str(value)]
+    return argv + ["--document"] * args.document + ["--resume"] * args.resume
+
+
+def launch_command(args: argparse.Namespace) -> list[str]:
+    """``accelerate launch`` running ``claims predict`` in ``args.processes`` processes (gloo on CPU)."""
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(args.processes),
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "-m", "training.cli", "predict", *predict_argv(args)]  # fmt: skip
 
 
 def input_format(source: str, fmt: str | None) -> str:
     """The explicit format, else one guessed from the file extension (text for stdin)."""
     if fmt is not None:
         return fmt
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}.get(Path(source).suffix.lower(), "text")
+    suffixes = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+    return suffixes.get(Path(source).suffix.lower(), "text")
 
 
 def iter_inputs(source: str, fmt: str | None, text_column: str = "text") -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)``; blank lines of a text file are skipped (they separate paragraphs)."""
     fmt = input_format(source, fmt)
+    if fmt == "parquet":
+        raise ValueError(f"{source}: Parquet input is read in batch mode only; add --output-dir DIR")
     handle = sys.stdin if source == "-" else open(source, encoding="utf-8", newline="")  # noqa: SIM115
     name = "<stdin>" if source == "-" else source
     try:
@@ -73,6 +105,13 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from .predictor import Classifier
 
+    # Batch mode lives in training/batch.py (accelerate, pyarrow); this module stays thin.
+    if getattr(args, "output_dir", None):
+        raise ValueError("--output-dir (batch mode) runs through `claims predict`, which needs the train extras")
+    if getattr(args, "processes", 1) > 1:
+        raise ValueError(f"--processes {args.processes} needs --output-dir DIR (batch mode)")
+    if input_format(args.input, args.format) == "parquet":
+        raise ValueError(f"{args.input}: Parquet input is read in batch mode only; add --output-dir DIR")
     classifier = Classifier(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
     if args.document and input_format(args.input, args.format) == "text":
         # A plain-text input is one article: read it whole so sentences can span line breaks.
@@ -123,6 +162,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run_predict(args)
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, ModelLoadError) as error:
         print(f"predict: error: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, train the offline model on the bundled corpus,
-# evaluate it on the test split, and classify an example article.
+# write its evaluation report, and classify an example article.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -12,7 +12,11 @@ PYTHON="${PYTHON:-python3}"
 # 2. Train the offline mini model (about 10 minutes on 2 CPU cores); prints its test metrics.
 "$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini
 
-# 3. Classify an example article, sentence by sentence.
+# 3. Evaluation report on the test split: metrics with confidence intervals, plots, calibration
+#    (stores a temperature in the model folder), baselines, most confident errors.
+"$PYTHON" -m training.cli evaluate --model outputs/claims-mini --split test --out outputs/claims-mini-report
+
+# 4. Classify an example article, sentence by sentence (with the calibrated scores).
 "$PYTHON" - <<'PY'
 from inference import predict_document
 
@@ -24,3 +28,4 @@ for s in doc.sentences:
     print(f"{s.prediction.label:>12} {s.prediction.score:.2f}  {s.text}")
 print("counts:", doc.counts)
 PY
+echo "Evaluation report: outputs/claims-mini-report/report.html"

@@ -11,6 +11,8 @@ from pathlib import Path
 from inference.checkpoint import ModelLoadError, check_safetensors
 
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+# Derived from a model's weights: stale, and removed, once new weights are published.
+DERIVED_FILES = ("calibration.json", "model.onnx", "model.int8.onnx")
 _REQUIRED = ("model.safetensors", "config.json", "optimizer.pt", "scheduler.pt")
 
 
@@ -46,12 +48,16 @@ def publish_model(staging: Path, output_dir: Path) -> None:
 
     ``model.safetensors`` is what makes a directory a model: the old one is removed first and the
     new one moved in last (``os.replace`` is atomic on one filesystem), so a run killed at any point
-    leaves either the complete new model or no weights at all, never a mix.
+    leaves either the complete new model or no weights at all, never a mix. Files derived from the
+    old weights (calibration, ONNX exports) are removed with them.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     weights = output_dir / "model.safetensors"
     if weights.exists():
         weights.unlink()
+    for name in DERIVED_FILES:
+        if not (staging / name).exists():
+            (output_dir / name).unlink(missing_ok=True)
     for item in sorted(staging.iterdir(), key=lambda p: p.name == "model.safetensors"):
         target = output_dir / item.name
         if target.is_dir() and not target.is_symlink():

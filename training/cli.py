@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 
+from inference.checkpoint import ModelLoadError
+
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="fine-tune a classifier from a YAML config")
@@ -39,6 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
     from inference.cli import add_predict_arguments
 
     add_predict_arguments(sub.add_parser("predict", help="classify sentences or articles from a file or stdin"))
+    p = sub.add_parser("evaluate", help="evaluation report: metrics with CIs, plots, errors, baselines, calibration")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--data", help="a labelled JSONL/CSV file (default: the bundled --split)")
+    p.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--out", required=True, help="report directory")
+    p.add_argument("--no-calibrate", action="store_true", help="do not fit a temperature on validation")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for confidence intervals")
+    p = sub.add_parser("compare", help="one table across evaluation reports, with paired significance tests")
+    p.add_argument("reports", nargs="+", help="report directories written by claims evaluate")
+    p = sub.add_parser("export", help="export a model to ONNX (and int8) beside its weights")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--quantize", choices=["int8"], help="also write a dynamically quantized int8 model")
+    p.add_argument("--opset", type=int, default=17)
     p = sub.add_parser("validate-data", help="check the corpus files and print their statistics")
     p.add_argument("--data-dir", default="data/claims")
     p.add_argument("--stats-out", help="also write the statistics as Markdown to this file")
@@ -52,15 +67,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return run_train(args)
+        if args.command == "predict" and args.output_dir:
+            from .batch import run_batch
+
+            return run_batch(args)
         if args.command == "predict":
             from inference.cli import run_predict
 
             return run_predict(args)
+        if args.command == "evaluate":
+            from .report import run_evaluate
+
+            return run_evaluate(args)
+        if args.command == "compare":
+            from .compare import run_compare
+
+            return run_compare(args.reports)
+        if args.command == "export":
+            from .export import run_export
+
+            return run_export(args)
         if args.command == "validate-data":
             from .corpus_checks import run_validation
 
             return run_validation(args.data_dir, args.stats_out, args.update_card)
-    except (FileNotFoundError, ValueError, OSError) as error:
+    except (ValueError, TypeError, OSError, ModelLoadError) as error:
         print(f"claims {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 1

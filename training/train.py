@@ -44,7 +44,9 @@ def main(
     if output_dir is not None:
         config.training.output_dir = str(output_dir)
     out = Path(config.training.output_dir)
-    state = PartialState()
+    # cpu=True makes a CPU launch join its peers over gloo now (a bare PartialState() stays one process until
+    # the Trainer initialises it), so main_process_first and the barriers below are real.
+    state = PartialState(cpu=config.training.use_cpu or not torch.cuda.is_available())
     if config.training.torch_threads:
         torch.set_num_threads(config.training.torch_threads)
     set_seed(config.training.seed)
@@ -54,6 +56,10 @@ def main(
     checkpoint = last_complete_checkpoint(out / CHECKPOINT_DIR) if resume else None
     if resume and checkpoint is None and state.is_main_process:
         logger.warning("--resume: no complete checkpoint in %s, starting from scratch", out / CHECKPOINT_DIR)
+    if not resume and state.is_main_process and (out / CHECKPOINT_DIR).exists():
+        # A fresh run must not rotate, or resume from, an earlier run's checkpoints.
+        shutil.rmtree(out / CHECKPOINT_DIR)
+    state.wait_for_everyone()
 
     # 3. Tokenizer and model. A from-scratch tokenizer is trained once by the main process and
     #    shared through disk, so every process (and a resumed run) sees the same vocabulary.

@@ -1,0 +1,178 @@
+"""Inference speed: this package's predict() against transformers.pipeline("text-classification").
+
+Same model folder, same sentences (news-like, 5 to 80 words), same batch size. Each measurement runs
+in a fresh subprocess so peak memory (max RSS) is per backend. Reports sentences/second, median
+single-sentence latency, peak RSS, the throughput ratio, and whether the labels agree.
+
+    python scripts/bench_inference.py --model outputs/claims-mini      # trained mini model
+    python scripts/bench_inference.py --arch base                      # camembert-base architecture, random init
+    python scripts/bench_inference.py --backends torch,onnx,onnx-int8,pipeline   # ONNX Runtime fp32 and int8
+
+The ONNX backends run ``model.onnx`` / ``model.int8.onnx``; missing files are exported into the model
+folder first (``claims export --model DIR --quantize int8``). "size on disk" is the weights file each
+backend reads: ``model.safetensors`` for torch and pipeline, the ``.onnx`` file for the ONNX backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}  # backend -> file in the model folder
+
+
+def weights_file(backend: str, model: str) -> Path:
+    """The file a backend loads its weights from, for the size-on-disk column."""
+    return Path(model) / ONNX_FILES.get(backend, "model.safetensors")
+
+
+def bench_sentences(n: int, seed: int = 0) -> list[str]:
+    """Corpus test sentences, some joined in twos and threes, so lengths span about 5 to 80 words."""
+    texts = [json.loads(line)["text"] for line in (ROOT / "data/claims/test.jsonl").open(encoding="utf-8")]
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        k = rng.choice([1, 1, 1, 2, 3])
+        words = " ".join(rng.sample(texts, k)).split()
+        out.append(" ".join(words[: rng.randint(5, 80)]))
+    return out
+
+
+def worker(backend: str, model: str, batch_size: int, n: int, threads: int | None) -> dict:
+    import numpy as np
+
+    if threads and backend not in ONNX_FILES:
+        import torch
+
+        torch.set_num_threads(threads)
+    texts = bench_sentences(n)
+    if backend == "pipeline":
+        import torch
+        from transformers import pipeline
+
+        pipe = pipeline("text-classification", model=model, tokenizer=model, device=-1, top_k=None,
+                        dtype=torch.float32)  # fmt: skip
+        max_length = pipe.tokenizer.model_max_length
+
+        def run(batch):
+            out = pipe(batch, batch_size=batch_size, truncation=True, max_length=max_length)
+            return [max(r, key=lambda x: x["score"])["label"] for r in out]
+    else:
+        from inference import Classifier
+
+        if backend in ONNX_FILES:
+            from inference.onnx_engine import OnnxEngine
+
+            clf = Classifier(model, device="cpu", batch_size=batch_size, backend="onnx", onnx_file=ONNX_FILES[backend])
+            if threads:  # the same thread count as torch.set_num_threads gives the torch backends
+                clf.engine = OnnxEngine(clf.info, "cpu", ONNX_FILES[backend], threads=threads)
+                clf.tokenizer = clf.engine.tokenizer
+        else:
+            clf = Classifier(model, device="cpu", batch_size=batch_size, backend=backend)
+
+        def run(batch):
+            return [p.label for p in clf.predict(batch)]
+
+    run(texts[:batch_size])  # warm-up
+    start = time.perf_counter()
+    labels = run(texts)
+    throughput = len(texts) / (time.perf_counter() - start)
+    latencies = []
+    for text in texts[:50]:
+        t = time.perf_counter()
+        run([text])
+        latencies.append(time.perf_counter() - t)
+    return {
+        "backend": backend, "sentences_per_s": round(throughput, 1),
+        "latency_ms_median": round(1000 * statistics.median(latencies), 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "size_mb": round(weights_file(backend, model).stat().st_size / 2**20, 1),
+        "labels": labels, "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
+    }  # fmt: skip
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory in MB (``VmHWM``; ``ru_maxrss`` where /proc is absent).
+
+    On Linux ``ru_maxrss`` keeps the parent's peak across exec, so every worker would report at least the
+    memory of the main process, which may have built or exported a model.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_random_base(folder: Path) -> Path:
+    """camembert-base architecture, random weights, with a tokenizer learnt on the training split."""
+    import torch
+    from transformers import CamembertConfig, CamembertForSequenceClassification
+
+    from inference.labels import ID2LABEL, LABEL2ID
+    from training.data import read_rows
+    from training.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer([r["text"] for r in read_rows(ROOT / "data/claims/train.jsonl")], 8000, 128)
+    torch.manual_seed(0)
+    config = CamembertConfig(vocab_size=len(tokenizer), max_position_embeddings=514, pad_token_id=1,
+                             num_labels=4, id2label=ID2LABEL, label2id=LABEL2ID)  # fmt: skip
+    CamembertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="model folder (default: outputs/claims-mini)")
+    parser.add_argument("--arch", choices=["mini", "base"], default="mini", help="base = random camembert-base")
+    parser.add_argument("--backends", default="torch,pipeline", help="comma list: torch, pipeline, onnx, onnx-int8")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("-n", type=int, default=1000, help="sentences")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.model, args.batch_size, args.n, args.threads)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or ("outputs/claims-mini" if args.arch == "mini" else str(make_random_base(Path(tmp))))
+        backends = args.backends.split(",")
+        missing = [ONNX_FILES[b] for b in backends if b in ONNX_FILES and not weights_file(b, model).is_file()]
+        if missing:  # export once, before timing anything, into the model folder (a temp dir for --arch base)
+            from training.export import export_onnx
+
+            for file in export_onnx(model, quantize="int8" if "model.int8.onnx" in missing else None):
+                print(f"exported {file} ({file.stat().st_size / 2**20:.1f} MB)", file=sys.stderr)
+        results = {}
+        for backend in backends:
+            cmd = [sys.executable, __file__, "--worker", backend, "--model", model, "--batch-size",
+                   str(args.batch_size), "-n", str(args.n)] + (["--threads", str(args.threads)] if args.threads else [])  # fmt: skip
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            results[backend] = json.loads(out.strip().splitlines()[-1])
+    base = results.get("pipeline")
+    print(f"model: {model} ({args.arch}), {args.n} sentences, mean {next(iter(results.values()))['mean_words']} words, "
+          f"batch size {args.batch_size}\n")  # fmt: skip
+    print("| backend | sentences/s | x pipeline | latency ms (1 sentence) | peak RSS MB | size on disk MB "
+          "| labels = pipeline |\n|---|---|---|---|---|---|---|")  # fmt: skip
+    for name, r in results.items():
+        ratio = f"{r['sentences_per_s'] / base['sentences_per_s']:.2f}" if base else "-"
+        agree = f"{sum(a == b for a, b in zip(r['labels'], base['labels'])) / len(r['labels']):.1%}" if base else "-"
+        print(f"| {name} | {r['sentences_per_s']} | {ratio} | {r['latency_ms_median']} | {r['peak_rss_mb']} "
+              f"| {r['size_mb']} | {agree} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
