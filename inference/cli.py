@@ -17,8 +17,11 @@ CHUNK = 512  # rows classified per call: bounded memory on large files, full bat
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("--model", help="model directory (default: $CLAIMS_MODEL, else outputs/claims-mini)")
-    p.add_argument("--format", choices=["text", "jsonl", "csv", "parquet"],
-                   help="input format (default: from the extension; parquet needs --output-dir)")
+    p.add_argument(
+        "--format",
+        choices=["text", "jsonl", "csv", "parquet"],
+        help="input format (default: from the extension; parquet needs --output-dir)",
+    )
     p.add_argument("--text-column", default="text", help="column holding the text in JSONL/CSV input")
     p.add_argument("--document", action="store_true", help="treat each input as an article: split into sentences")
     p.add_argument("--output", "-o", help="write JSONL here instead of stdout")
@@ -26,21 +29,35 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
     batch = p.add_argument_group("batch mode (corpus scale; needs the train extras)")
-    batch.add_argument("--output-dir", help="write shards and the merged predictions.jsonl here; input may be "
-                       "a file or, with --document, a folder of *.txt articles")
+    batch.add_argument(
+        "--output-dir",
+        help="write shards and the merged predictions.jsonl here; input may be "
+        "a file or, with --document, a folder of *.txt articles",
+    )
     batch.add_argument("--shard-size", type=int, default=10000, help="input rows (articles with --document) per shard")
     batch.add_argument("--resume", action="store_true", help="keep the complete shards of an earlier run")
-    batch.add_argument("--processes", type=int, default=1,
-                       help="run N processes (one per GPU, or CPU processes) through accelerate launch")
+    batch.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run N processes (one per GPU, or CPU processes) through accelerate launch",
+    )
 
 
 def predict_argv(args: argparse.Namespace) -> list[str]:
     """The ``claims predict`` arguments that reproduce ``args``, without ``--processes``."""
     argv = [args.input]
-    for option, value in (("--model", args.model), ("--format", args.format), ("--text-column", args.text_column),
-                          ("--output", args.output), ("--batch-size", args.batch_size), ("--device", args.device),
-                          ("--backend", args.backend), ("--output-dir", args.output_dir),
-                          ("--shard-size", args.shard_size)):  # fmt: skip
+    for option, value in (
+        ("--model", args.model),
+        ("--format", args.format),
+        ("--text-column", args.text_column),
+        ("--output", args.output),
+        ("--batch-size", args.batch_size),
+        ("--device", args.device),
+        ("--backend", args.backend),
+        ("--output-dir", args.output_dir),
+        ("--shard-size", args.shard_size),
+    ):
         if value is not None:
             argv += [option, str(value)]
     return argv + ["--document"] * args.document + ["--resume"] * args.resume
@@ -48,9 +65,24 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
 
 def launch_command(args: argparse.Namespace) -> list[str]:
     """``accelerate launch`` running ``claims predict`` in ``args.processes`` processes (gloo on CPU)."""
-    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(args.processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-            "-m", "training.cli", "predict", *predict_argv(args)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        str(args.processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "training.cli",
+        "predict",
+        *predict_argv(args),
+    ]
 
 
 def input_format(source: str, fmt: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from .predictor import Classifier, Prediction, get_classifier
 from .splitter import split_sentences

@@ -15,13 +15,11 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, resolve_model_dir
 from .engines import load_engine
-
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -155,7 +153,9 @@ class Classifier:
 def check_texts(texts) -> list[str]:
     """Validate a batch of inputs, naming the first bad position; returns them as a list."""
     if isinstance(texts, (bytes, bytearray)):
-        raise TypeError("texts must be a string or a sequence of strings, got bytes; decode it first (e.g. .decode('utf-8'))")
+        raise TypeError(
+            "texts must be a string or a sequence of strings, got bytes; decode it first (e.g. .decode('utf-8'))"
+        )
     if not isinstance(texts, Sequence) or isinstance(texts, str):
         raise TypeError(f"texts must be a string or a sequence of strings, got {type(texts).__name__}")
     for i, text in enumerate(texts):
@@ -212,5 +212,3 @@ def predict(
     if not isinstance(texts, str):
         texts = check_texts(texts)  # fail on bad input before loading a model
     return get_classifier(model, device=device, batch_size=batch_size).predict(texts)
-
-

@@ -37,8 +37,11 @@ RUSAGE_WRAPPER = (
 
 def write_input(path: Path, n: int, seed: int = 0) -> Path:
     """``n`` news-like sentences as JSONL, written as they are drawn."""
-    pool = [json.loads(line)["text"] for split in ("train", "validation", "test")
-            for line in (ROOT / "data/claims" / f"{split}.jsonl").open(encoding="utf-8")]  # fmt: skip
+    pool = [
+        json.loads(line)["text"]
+        for split in ("train", "validation", "test")
+        for line in (ROOT / "data/claims" / f"{split}.jsonl").open(encoding="utf-8")
+    ]
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as handle:
         for _ in range(n):
@@ -78,9 +81,23 @@ def main() -> None:
             source = write_input(Path(tmp) / f"sentences-{n}.jsonl", n)
             for processes in counts:
                 out = Path(tmp) / f"out-{n}-{processes}"
-                cmd = [sys.executable, "-m", "training.cli", "predict", str(source), "--model", args.model,
-                       "--output-dir", str(out), "--shard-size", str(args.shard_size),
-                       "--batch-size", str(args.batch_size), "--processes", str(processes)]  # fmt: skip
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "training.cli",
+                    "predict",
+                    str(source),
+                    "--model",
+                    args.model,
+                    "--output-dir",
+                    str(out),
+                    "--shard-size",
+                    str(args.shard_size),
+                    "--batch-size",
+                    str(args.batch_size),
+                    "--processes",
+                    str(processes),
+                ]
                 wall, peak = measure(cmd)
                 written = sum(1 for _ in (out / "predictions.jsonl").open(encoding="utf-8"))
                 if written != n:

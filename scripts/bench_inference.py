@@ -62,8 +62,9 @@ def worker(backend: str, model: str, batch_size: int, n: int, threads: int | Non
         import torch
         from transformers import pipeline
 
-        pipe = pipeline("text-classification", model=model, tokenizer=model, device=-1, top_k=None,
-                        dtype=torch.float32)  # fmt: skip
+        pipe = pipeline(
+            "text-classification", model=model, tokenizer=model, device=-1, top_k=None, dtype=torch.float32
+        )
         max_length = pipe.tokenizer.model_max_length
 
         def run(batch):
@@ -95,12 +96,14 @@ def worker(backend: str, model: str, batch_size: int, n: int, threads: int | Non
         run([text])
         latencies.append(time.perf_counter() - t)
     return {
-        "backend": backend, "sentences_per_s": round(throughput, 1),
+        "backend": backend,
+        "sentences_per_s": round(throughput, 1),
         "latency_ms_median": round(1000 * statistics.median(latencies), 2),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size_mb": round(weights_file(backend, model).stat().st_size / 2**20, 1),
-        "labels": labels, "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
-    }  # fmt: skip
+        "labels": labels,
+        "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
+    }
 
 
 def peak_rss_mb() -> float:
@@ -127,8 +130,14 @@ def make_random_base(folder: Path) -> Path:
 
     tokenizer = train_tokenizer([r["text"] for r in read_rows(ROOT / "data/claims/train.jsonl")], 8000, 128)
     torch.manual_seed(0)
-    config = CamembertConfig(vocab_size=len(tokenizer), max_position_embeddings=514, pad_token_id=1,
-                             num_labels=4, id2label=ID2LABEL, label2id=LABEL2ID)  # fmt: skip
+    config = CamembertConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=514,
+        pad_token_id=1,
+        num_labels=4,
+        id2label=ID2LABEL,
+        label2id=LABEL2ID,
+    )
     CamembertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -158,20 +167,36 @@ def main() -> None:
                 print(f"exported {file} ({file.stat().st_size / 2**20:.1f} MB)", file=sys.stderr)
         results = {}
         for backend in backends:
-            cmd = [sys.executable, __file__, "--worker", backend, "--model", model, "--batch-size",
-                   str(args.batch_size), "-n", str(args.n)] + (["--threads", str(args.threads)] if args.threads else [])  # fmt: skip
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                backend,
+                "--model",
+                model,
+                "--batch-size",
+                str(args.batch_size),
+                "-n",
+                str(args.n),
+            ] + (["--threads", str(args.threads)] if args.threads else [])
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
             results[backend] = json.loads(out.strip().splitlines()[-1])
     base = results.get("pipeline")
-    print(f"model: {model} ({args.arch}), {args.n} sentences, mean {next(iter(results.values()))['mean_words']} words, "
-          f"batch size {args.batch_size}\n")  # fmt: skip
-    print("| backend | sentences/s | x pipeline | latency ms (1 sentence) | peak RSS MB | size on disk MB "
-          "| labels = pipeline |\n|---|---|---|---|---|---|---|")  # fmt: skip
+    print(
+        f"model: {model} ({args.arch}), {args.n} sentences, mean {next(iter(results.values()))['mean_words']} words, "
+        f"batch size {args.batch_size}\n"
+    )
+    print(
+        "| backend | sentences/s | x pipeline | latency ms (1 sentence) | peak RSS MB | size on disk MB "
+        "| labels = pipeline |\n|---|---|---|---|---|---|---|"
+    )
     for name, r in results.items():
         ratio = f"{r['sentences_per_s'] / base['sentences_per_s']:.2f}" if base else "-"
         agree = f"{sum(a == b for a, b in zip(r['labels'], base['labels'])) / len(r['labels']):.1%}" if base else "-"
-        print(f"| {name} | {r['sentences_per_s']} | {ratio} | {r['latency_ms_median']} | {r['peak_rss_mb']} "
-              f"| {r['size_mb']} | {agree} |")  # fmt: skip
+        print(
+            f"| {name} | {r['sentences_per_s']} | {ratio} | {r['latency_ms_median']} | {r['peak_rss_mb']} "
+            f"| {r['size_mb']} | {agree} |"
+        )
 
 
 if __name__ == "__main__":

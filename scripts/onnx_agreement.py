@@ -44,8 +44,10 @@ def main() -> None:
     print(f"{len(texts)} sentences from {args.data}")
     print(f"max |p(onnx fp32) - p(torch)| = {np.abs(probs['onnx fp32'] - probs['torch']).max():.2e}")
     agree = (probs["onnx int8"].argmax(1) == probs["onnx fp32"].argmax(1)).mean()
-    print(f"int8 vs fp32 label agreement = {agree:.2%}; max |p(int8) - p(fp32)| = "
-          f"{np.abs(probs['onnx int8'] - probs['onnx fp32']).max():.3f}")  # fmt: skip
+    print(
+        f"int8 vs fp32 label agreement = {agree:.2%}; max |p(int8) - p(fp32)| = "
+        f"{np.abs(probs['onnx int8'] - probs['onnx fp32']).max():.3f}"
+    )
     for name, p in probs.items():
         m = compute_classification_metrics(p.argmax(1), gold, labels)
         print(f"{name:>10}: accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}")

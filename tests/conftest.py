@@ -36,9 +36,13 @@ def save_tiny_model(path: Path, texts: list[str], max_length: int = 48, seed: in
 
     torch.manual_seed(seed)
     config = ModelConfig(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        vocab_size=600, max_length=max_length,
-    )  # fmt: skip
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        vocab_size=600,
+        max_length=max_length,
+    )
     model, tokenizer = build_model(config, train_texts=texts)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)

@@ -29,8 +29,7 @@ ARTICLES = {
     "\n\nLa préfecture assure qu'il n'y a aucun risque pour les riverains.\n",
     "b-hopital.txt": "Fermeture de la maternité\nLes élus dénoncent une décision prise « dans le dos des "
     "patients ».\nL'agence régionale de santé dément toute fermeture définitive. Une réunion est prévue lundi.",
-    "c-club.txt": "Le club a annoncé mardi le départ de son entraîneur. Le président se dit « serein » pour "
-    "la suite.",
+    "c-club.txt": "Le club a annoncé mardi le départ de son entraîneur. Le président se dit « serein » pour la suite.",
 }
 
 
@@ -59,8 +58,12 @@ def jsonl_input(tmp_path_factory, sentences) -> Path:
 def single_run(tmp_path_factory, tiny_model_dir, jsonl_input) -> Path:
     """One single-process run of the JSONL input: the reference output folder (do not modify)."""
     out = tmp_path_factory.mktemp("single") / "out"
-    assert _predict([str(jsonl_input), "--model", str(tiny_model_dir), "--output-dir", str(out),
-                     "--shard-size", str(SHARD)]) == 0  # fmt: skip
+    assert (
+        _predict(
+            [str(jsonl_input), "--model", str(tiny_model_dir), "--output-dir", str(out), "--shard-size", str(SHARD)]
+        )
+        == 0
+    )
     return out
 
 
@@ -81,8 +84,9 @@ def test_parquet_and_csv_inputs_give_the_same_predictions(tmp_path, single_run, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.table({"id": list(range(N_SENTENCES)), "body": sentences}), tmp_path / "news.parquet",
-                   row_group_size=64)  # fmt: skip
+    pq.write_table(
+        pa.table({"id": list(range(N_SENTENCES)), "body": sentences}), tmp_path / "news.parquet", row_group_size=64
+    )
     with (tmp_path / "news.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "body"])
@@ -90,8 +94,22 @@ def test_parquet_and_csv_inputs_give_the_same_predictions(tmp_path, single_run, 
     reference = _rows(single_run / "predictions.jsonl")
     for name in ("news.parquet", "news.csv"):
         out = tmp_path / f"out-{name}"
-        assert _predict([str(tmp_path / name), "--model", str(tiny_model_dir), "--output-dir", str(out),
-                         "--shard-size", str(SHARD), "--text-column", "body"]) == 0  # fmt: skip
+        assert (
+            _predict(
+                [
+                    str(tmp_path / name),
+                    "--model",
+                    str(tiny_model_dir),
+                    "--output-dir",
+                    str(out),
+                    "--shard-size",
+                    str(SHARD),
+                    "--text-column",
+                    "body",
+                ]
+            )
+            == 0
+        )
         rows = _rows(out / "predictions.jsonl")
         assert [(r["row"], r["text"], r["label"]) for r in rows] == [
             (r["row"], r["text"], r["label"]) for r in reference
@@ -102,10 +120,30 @@ def test_parquet_and_csv_inputs_give_the_same_predictions(tmp_path, single_run, 
 
 
 def test_two_processes_match_single_process(tmp_path, single_run, tiny_model_dir, jsonl_input):
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "training.cli",
-              "predict", str(jsonl_input), "--model", str(tiny_model_dir), "--output-dir", str(tmp_path / "ddp"),
-              "--shard-size", str(SHARD)]  # fmt: skip
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "training.cli",
+        "predict",
+        str(jsonl_input),
+        "--model",
+        str(tiny_model_dir),
+        "--output-dir",
+        str(tmp_path / "ddp"),
+        "--shard-size",
+        str(SHARD),
+    ]
     result = subprocess.run(launch, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.count("sentences: 100%") >= 1  # rank 0 shows progress for its own 3 shards
@@ -120,8 +158,15 @@ def test_two_processes_match_single_process(tmp_path, single_run, tiny_model_dir
 def test_launch_command_runs_the_same_predict_without_processes():
     args = build_parser().parse_args(["predict", "in.parquet", "--output-dir", "out", "--processes", "4", "--resume"])
     command = launch_command(args)
-    assert command[1:8] == ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "4",
-                            "--num_machines", "1"]  # fmt: skip
+    assert command[1:8] == [
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "4",
+        "--num_machines",
+        "1",
+    ]
     tail = command[command.index("training.cli") + 1 :]
     assert tail[:2] == ["predict", "in.parquet"] and "--processes" not in tail
     assert "--resume" in tail and tail[tail.index("--output-dir") + 1] == "out"
@@ -134,8 +179,21 @@ def test_resume_rewrites_only_missing_shards(tmp_path, single_run, tiny_model_di
     (out / "shards" / "part-00004.jsonl").rename(out / "shards" / ".part-00004.jsonl.tmp-99999")  # killed mid-write
     (out / "predictions.jsonl").unlink()
     kept = {p.name: p.stat().st_mtime_ns for p in (out / "shards").glob("part-*.jsonl")}
-    assert _predict([str(jsonl_input), "--model", str(tiny_model_dir), "--output-dir", str(out),
-                     "--shard-size", str(SHARD), "--resume"]) == 0  # fmt: skip
+    assert (
+        _predict(
+            [
+                str(jsonl_input),
+                "--model",
+                str(tiny_model_dir),
+                "--output-dir",
+                str(out),
+                "--shard-size",
+                str(SHARD),
+                "--resume",
+            ]
+        )
+        == 0
+    )
     assert (out / "predictions.jsonl").read_bytes() == (single_run / "predictions.jsonl").read_bytes()
     assert {p.name: p.stat().st_mtime_ns for p in (out / "shards").glob("part-*.jsonl") if p.name in kept} == kept
     assert sorted(p.name for p in (out / "shards").iterdir()) == [f"part-{k:05d}.jsonl" for k in range(6)]
@@ -144,8 +202,19 @@ def test_resume_rewrites_only_missing_shards(tmp_path, single_run, tiny_model_di
 def test_resume_with_another_shard_size_names_the_field(tmp_path, single_run, tiny_model_dir, jsonl_input):
     out = tmp_path / "out"
     shutil.copytree(single_run, out)
-    args = build_parser().parse_args(["predict", str(jsonl_input), "--model", str(tiny_model_dir),
-                                      "--output-dir", str(out), "--shard-size", "60", "--resume"])  # fmt: skip
+    args = build_parser().parse_args(
+        [
+            "predict",
+            str(jsonl_input),
+            "--model",
+            str(tiny_model_dir),
+            "--output-dir",
+            str(out),
+            "--shard-size",
+            "60",
+            "--resume",
+        ]
+    )
     with pytest.raises(ValueError, match="cannot resume: shard_size differs .*50 there, 60 now"):
         run_batch(args)
 
@@ -157,8 +226,12 @@ def test_document_mode_on_a_folder_of_articles(tmp_path, tiny_model_dir):
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "notes.md").write_text("not an article", encoding="utf-8")
     out = tmp_path / "out"
-    assert _predict([str(folder), "--document", "--model", str(tiny_model_dir), "--output-dir", str(out),
-                     "--shard-size", "2"]) == 0  # fmt: skip
+    assert (
+        _predict(
+            [str(folder), "--document", "--model", str(tiny_model_dir), "--output-dir", str(out), "--shard-size", "2"]
+        )
+        == 0
+    )
     rows = _rows(out / "predictions.jsonl")
     assert [r["article"] for r in rows] == sorted(r["article"] for r in rows)
     assert {r["article"] for r in rows} == set(ARTICLES)
@@ -181,8 +254,9 @@ def test_document_mode_on_a_folder_of_articles(tmp_path, tiny_model_dir):
 def test_missing_text_column_names_file_and_line(tmp_path, tiny_model_dir):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "Le maire accuse l\'usine."}\n\n{"titre": "Sans texte"}\n', encoding="utf-8")
-    args = build_parser().parse_args(["predict", str(bad), "--model", str(tiny_model_dir),
-                                      "--output-dir", str(tmp_path / "out")])  # fmt: skip
+    args = build_parser().parse_args(
+        ["predict", str(bad), "--model", str(tiny_model_dir), "--output-dir", str(tmp_path / "out")]
+    )
     with pytest.raises(ValueError, match=r"bad\.jsonl:3: missing column 'text'"):
         run_batch(args)
     assert not (tmp_path / "out").exists()  # rows are checked before anything is written
@@ -193,8 +267,16 @@ def test_blank_parquet_text_names_file_and_row(tmp_path, tiny_model_dir):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"text": ["La direction dément.", "  ", None]}), tmp_path / "bad.parquet")
-    args = build_parser().parse_args(["predict", str(tmp_path / "bad.parquet"), "--model", str(tiny_model_dir),
-                                      "--output-dir", str(tmp_path / "out")])  # fmt: skip
+    args = build_parser().parse_args(
+        [
+            "predict",
+            str(tmp_path / "bad.parquet"),
+            "--model",
+            str(tiny_model_dir),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ]
+    )
     with pytest.raises(ValueError, match=r"bad\.parquet: row 1: 'text' must be a non-empty string"):
         run_batch(args)
     args.text_column = "body"

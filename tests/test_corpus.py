@@ -43,8 +43,14 @@ def _write(directory: Path, split: str, rows: list) -> None:
 
 
 def _row(i, group, text=None, **overrides):
-    row = {"id": f"x-{i}", "text": text or f"Phrase de test numéro {i} avec assez de mots pour passer.",
-           "label": "neutral", "group": group, "domain": "d", "difficulty": "easy"}  # fmt: skip
+    row = {
+        "id": f"x-{i}",
+        "text": text or f"Phrase de test numéro {i} avec assez de mots pour passer.",
+        "label": "neutral",
+        "group": group,
+        "domain": "d",
+        "difficulty": "easy",
+    }
     row.update(overrides)
     return row
 
@@ -79,8 +85,10 @@ def test_broken_files_are_reported_with_file_and_line(tmp_path):
 
 
 def test_repeated_openings_are_reported(tmp_path):
-    rows = [_row(i, f"g{i // 6}", f"Le ministre a déclaré que la réforme numéro {i} avancerait vite, {'x' * i}.")
-            for i in range(12)]  # fmt: skip
+    rows = [
+        _row(i, f"g{i // 6}", f"Le ministre a déclaré que la réforme numéro {i} avancerait vite, {'x' * i}.")
+        for i in range(12)
+    ]
     _write(tmp_path, "train", rows)
     _write(tmp_path, "validation", [])
     _write(tmp_path, "test", [])

@@ -10,10 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
 
 from inference import Classifier
 from inference.labels import LABELS
@@ -37,8 +34,20 @@ def _kill_after(cmd: list[str], seconds: float) -> int | None:
 
 def test_training_killed_at_random_points_then_resumed(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "training", "--config", str(TINY_CONFIG), "--output-dir", str(out),
-           "--set", "training.num_train_epochs=4", "--set", "data.max_train_samples=600", "--resume"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "training",
+        "--config",
+        str(TINY_CONFIG),
+        "--output-dir",
+        str(out),
+        "--set",
+        "training.num_train_epochs=4",
+        "--set",
+        "data.max_train_samples=600",
+        "--resume",
+    ]
     rng = random.Random(1234)
     kills = 0
     for _ in range(3):
@@ -83,8 +92,18 @@ def _complete_or_absent(folder: Path) -> None:
 def test_evaluation_killed_midway_leaves_no_partial_file(trained_tiny, tmp_path):
     model = shutil.copytree(trained_tiny[0], tmp_path / "model")
     report = tmp_path / "report"
-    cmd = [sys.executable, "-m", "training.cli", "evaluate", "--model", str(model), "--out", str(report),
-           "--bootstrap", "200"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "evaluate",
+        "--model",
+        str(model),
+        "--out",
+        str(report),
+        "--bootstrap",
+        "200",
+    ]
     for delay in (4.0, 7.0, 10.0, 13.0):
         if _kill_after(cmd, delay) is not None:
             break
@@ -98,6 +117,7 @@ def test_evaluation_killed_midway_leaves_no_partial_file(trained_tiny, tmp_path)
 
 def test_export_killed_midway_leaves_no_partial_file(tiny_model_dir, tmp_path):
     import onnx
+
     model = shutil.copytree(tiny_model_dir, tmp_path / "model")
     cmd = [sys.executable, "-m", "training.cli", "export", "--model", str(model), "--quantize", "int8"]
     for delay in (3.0, 5.0, 7.0, 9.0):

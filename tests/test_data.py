@@ -37,13 +37,17 @@ def test_user_jsonl_keeps_row_order(tmp_path):
 @pytest.mark.parametrize(
     ("content", "suffix", "message"),
     [
-        ('{"text": "ok", "label": "denial"}\n{"text": "oups", "label": "denial"\n', ".jsonl", r"bad\.jsonl:2: invalid JSON"),
+        (
+            '{"text": "ok", "label": "denial"}\n{"text": "oups", "label": "denial"\n',
+            ".jsonl",
+            r"bad\.jsonl:2: invalid JSON",
+        ),
         ('{"text": "ok", "label": "denial"}\n{"label": "denial"}\n', ".jsonl", r"bad\.jsonl:2: missing column 'text'"),
         ('{"text": "ok", "label": "denial"}\n{"text": "x"}\n', ".jsonl", r"bad\.jsonl:2: missing column 'label'"),
         ('{"text": "ok", "label": "menace"}\n', ".jsonl", r"bad\.jsonl:1: unknown label 'menace'.*expected one of"),
         ('{"text": "   ", "label": "denial"}\n', ".jsonl", r"bad\.jsonl:1: 'text' is empty"),
         ('{"text": 3, "label": "denial"}\n', ".jsonl", r"bad\.jsonl:1: 'text' must be a string"),
-        ('[1, 2]\n', ".jsonl", r"bad\.jsonl:1: expected a JSON object"),
+        ("[1, 2]\n", ".jsonl", r"bad\.jsonl:1: expected a JSON object"),
         ('{"text": "ok", "label": "denial"}\n\n', ".jsonl", r"bad\.jsonl:2: blank line"),
         ("text,label\nBonjour,neutral\nSalut,rumeur\n", ".csv", r"bad\.csv:3: unknown label 'rumeur'"),
         ("texte,label\nBonjour,neutral\n", ".csv", r"bad\.csv:2: missing column 'text'"),

@@ -39,7 +39,9 @@ def test_document_sentences_have_offsets_predictions_and_counts(tiny_model_dir):
 def test_document_labels_match_sentence_predictions(tiny_model_dir):
     clf = Classifier(tiny_model_dir)
     doc = clf.predict_document(ARTICLE)
-    assert [s.prediction.label for s in doc.sentences] == [p.label for p in clf.predict([s.text for s in doc.sentences])]
+    assert [s.prediction.label for s in doc.sentences] == [
+        p.label for p in clf.predict([s.text for s in doc.sentences])
+    ]
 
 
 def test_empty_document_has_no_sentences(tiny_model_dir):
@@ -53,8 +55,15 @@ def test_document_rejects_non_strings(tiny_model_dir):
 
 
 def _run(args, model_dir, stdin=None):
-    return subprocess.run([sys.executable, "-m", "training.cli", "predict", *args], cwd=ROOT, env=_env(model_dir),
-                          input=stdin, capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "training.cli", "predict", *args],
+        cwd=ROOT,
+        env=_env(model_dir),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_reads_a_text_file_and_streams_jsonl(tiny_model_dir, tmp_path):

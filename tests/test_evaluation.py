@@ -25,7 +25,9 @@ def test_metrics_match_hand_computation():
     m = compute_classification_metrics(PRED, GOLD)
     assert m["accuracy"] == pytest.approx(4 / 6)
     pc = m["per_class"]
-    assert (pc["accusation"]["precision"], pc["accusation"]["recall"], pc["accusation"]["f1"]) == pytest.approx((1, 0.5, 2 / 3))
+    assert (pc["accusation"]["precision"], pc["accusation"]["recall"], pc["accusation"]["f1"]) == pytest.approx(
+        (1, 0.5, 2 / 3)
+    )
     assert (pc["denial"]["precision"], pc["denial"]["recall"], pc["denial"]["f1"]) == pytest.approx((2 / 3, 1, 0.8))
     assert (pc["reassurance"]["precision"], pc["reassurance"]["recall"], pc["reassurance"]["f1"]) == (0, 0, 0)
     assert (pc["neutral"]["precision"], pc["neutral"]["recall"], pc["neutral"]["f1"]) == pytest.approx((0.5, 1, 2 / 3))
@@ -60,7 +62,9 @@ def test_temperature_fit_recovers_the_true_temperature():
     logits = rng.normal(0, 3, size=(6000, 4))
     labels = np.array([rng.choice(4, p=p) for p in softmax(logits, 2.0)])
     assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)
-    assert expected_calibration_error(softmax(logits, 2.0), labels) < expected_calibration_error(softmax(logits), labels)
+    assert expected_calibration_error(softmax(logits, 2.0), labels) < expected_calibration_error(
+        softmax(logits), labels
+    )
 
 
 def test_bootstrap_interval_brackets_the_estimate():
@@ -94,8 +98,14 @@ def report(trained_tiny, tmp_path_factory):
 
 def test_report_files_are_written(report):
     model, out, result = report
-    for name in ("metrics.json", "predictions.jsonl", "confusion_matrix.png", "reliability.png", "report.md",
-                 "report.html"):  # fmt: skip
+    for name in (
+        "metrics.json",
+        "predictions.jsonl",
+        "confusion_matrix.png",
+        "reliability.png",
+        "report.md",
+        "report.html",
+    ):
         assert (out / name).is_file(), name
     for png in ("confusion_matrix.png", "reliability.png"):
         data = (out / png).read_bytes()
@@ -119,8 +129,15 @@ def test_html_report_is_self_contained(report):
     assert page.count("data:image/png;base64,") == 2
     assert not re.search(r"(src|href)=\"(?!data:)", page)
     assert "http://" not in page and "https://" not in page and "<script" not in page and "<link" not in page
-    for section in ("Summary", "Per class", "Confusion matrix", "Calibration", "By difficulty", "Against baselines",
-                    "Most confident errors"):  # fmt: skip
+    for section in (
+        "Summary",
+        "Per class",
+        "Confusion matrix",
+        "Calibration",
+        "By difficulty",
+        "Against baselines",
+        "Most confident errors",
+    ):
         assert section in page
 
 
@@ -130,7 +147,9 @@ def test_calibration_is_stored_and_applied_by_inference(report):
     assert calibration["temperature"] == pytest.approx(result["calibration"]["temperature"])
     clf = Classifier(model)
     texts = ["Le ministre dément les faits.", "Aucun risque pour la population, assure la préfète."]
-    assert clf.predict_proba(texts) == pytest.approx(softmax(clf.predict_logits(texts), calibration["temperature"]), abs=1e-6)
+    assert clf.predict_proba(texts) == pytest.approx(
+        softmax(clf.predict_logits(texts), calibration["temperature"]), abs=1e-6
+    )
 
 
 def test_compare_reports(report, tmp_path):

@@ -20,7 +20,8 @@ from .conftest import ROOT
 SENTENCES = [
     "Le ministre a démenti toute implication dans l'affaire.",
     "Court.",
-    "L'opposition reproche au gouvernement d'avoir caché le rapport pendant des mois, selon un communiqué publié mardi.",
+    "L'opposition reproche au gouvernement d'avoir caché le rapport pendant des mois, "
+    "selon un communiqué publié mardi.",
     "« Il n'y a aucun danger pour la population », assure la préfète.",
     "Le procès s'ouvrira le 3 mars.",
 ]
@@ -178,8 +179,11 @@ def test_unexpected_labels_are_refused_unless_accepted(tiny_model_dir, tmp_path)
     with pytest.raises(ModelLoadError, match="predicts.*expected.*accept_any_labels"):
         Classifier(folder)
     assert Classifier(folder, accept_any_labels=True).predict("Une phrase simple.").label in {
-        "positive", "negative", "mixed", "none"
-    }  # fmt: skip
+        "positive",
+        "negative",
+        "mixed",
+        "none",
+    }
 
 
 def test_pickle_only_checkpoint_is_refused_without_unpickling(tiny_model_dir, tmp_path):

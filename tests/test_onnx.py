@@ -63,8 +63,9 @@ def test_onnx_probabilities_match_torch(torch_clf, onnx_clf):
 
 
 def test_onnx_logits_match_torch_on_padded_batch(torch_clf, onnx_clf):
-    enc = torch_clf.tokenizer(SENTENCES, padding=True, truncation=True, max_length=torch_clf.max_length,
-                              return_tensors="np")  # fmt: skip
+    enc = torch_clf.tokenizer(
+        SENTENCES, padding=True, truncation=True, max_length=torch_clf.max_length, return_tensors="np"
+    )
     ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
     got = onnx_clf.engine.logits(ids, mask)
     assert got.dtype == np.float32 and got.shape == (len(SENTENCES), len(LABELS))

@@ -52,7 +52,7 @@ def test_predict_never_crashes_or_reorders(clf, texts):
 
 
 SPLITTER_TEXT = st.lists(
-    st.one_of(st.sampled_from(list("aZé .!?…«»\"“”()-•*1,;:\n\t") + ["M.", "Dr", "...", "\n\n", "- "]), ANY_CHAR),
+    st.one_of(st.sampled_from(list('aZé .!?…«»"“”()-•*1,;:\n\t') + ["M.", "Dr", "...", "\n\n", "- "]), ANY_CHAR),
     max_size=200,
 ).map("".join)
 
@@ -92,8 +92,13 @@ def test_loader_loads_or_names_file_and_line(tmp_path, payload, suffix):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.text(ANY_CHAR, min_size=1, max_size=80), st.sampled_from(["accusation", "denial", "x"])),
-                min_size=1, max_size=8))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.text(ANY_CHAR, min_size=1, max_size=80), st.sampled_from(["accusation", "denial", "x"])),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_loader_on_generated_jsonl(tmp_path, rows):
     import json
 

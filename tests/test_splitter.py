@@ -20,9 +20,12 @@ def test_offsets_slice_back_to_each_sentence():
     [
         # Quotes spanning full stops stay whole, attribution included.
         (
-            "« Nous ne menaçons personne. Nous voulons la paix », a déclaré le porte-parole. La réunion a duré deux heures.",
-            ["« Nous ne menaçons personne. Nous voulons la paix », a déclaré le porte-parole.",
-             "La réunion a duré deux heures."],
+            "« Nous ne menaçons personne. Nous voulons la paix », a déclaré le porte-parole. "
+            "La réunion a duré deux heures.",
+            [
+                "« Nous ne menaçons personne. Nous voulons la paix », a déclaré le porte-parole.",
+                "La réunion a duré deux heures.",
+            ],
         ),
         # A quote that ends the sentence, followed by a new one.
         (
@@ -56,15 +59,24 @@ def test_offsets_slice_back_to_each_sentence():
         ),
         # Bullets start sentences and are not part of them.
         (
-            "Les mesures annoncées :\n- un numéro vert ouvert jour et nuit\n• des analyses quotidiennes\n1. une réunion publique",
-            ["Les mesures annoncées :", "un numéro vert ouvert jour et nuit", "des analyses quotidiennes",
-             "une réunion publique"],
+            "Les mesures annoncées :\n- un numéro vert ouvert jour et nuit\n• des analyses quotidiennes\n"
+            "1. une réunion publique",
+            [
+                "Les mesures annoncées :",
+                "un numéro vert ouvert jour et nuit",
+                "des analyses quotidiennes",
+                "une réunion publique",
+            ],
         ),
         # A title line with no final punctuation, then the body; hard-wrapped lines are joined.
         (
-            "Fuite à l'usine de Salindres\nLa direction assure que la situation\nest maîtrisée. Une enquête est ouverte.",
-            ["Fuite à l'usine de Salindres", "La direction assure que la situation\nest maîtrisée.",
-             "Une enquête est ouverte."],
+            "Fuite à l'usine de Salindres\nLa direction assure que la situation\n"
+            "est maîtrisée. Une enquête est ouverte.",
+            [
+                "Fuite à l'usine de Salindres",
+                "La direction assure que la situation\nest maîtrisée.",
+                "Une enquête est ouverte.",
+            ],
         ),
         # Blank lines always separate.
         ("Premier paragraphe sans point\n\nsecond paragraphe", ["Premier paragraphe sans point", "second paragraphe"]),

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -28,8 +27,15 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASET
 
 def test_training_writes_a_complete_model_directory(trained_tiny):
     out, metrics = trained_tiny
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
-                 "run_config.yaml", "metrics.json", "README.md"):  # fmt: skip
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "run_config.yaml",
+        "metrics.json",
+        "README.md",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "training_args.bin").exists(), "no pickle next to the model"
     assert not (out / ".staging").exists()
@@ -58,15 +64,29 @@ def test_same_seed_gives_identical_metrics(trained_tiny, tmp_path):
 
 
 def test_class_weighted_loss_and_accumulation_run(tmp_path):
-    metrics = main(TINY_CONFIG, ["training.class_weighted_loss=true", "training.gradient_accumulation_steps=2",
-                                 "training.num_train_epochs=1"], output_dir=tmp_path / "weighted")  # fmt: skip
+    metrics = main(
+        TINY_CONFIG,
+        ["training.class_weighted_loss=true", "training.gradient_accumulation_steps=2", "training.num_train_epochs=1"],
+        output_dir=tmp_path / "weighted",
+    )
     assert metrics["training"]["global_step"] == 10  # 300 rows / 16 per batch = 19 batches -> 10 steps of 2
 
 
 def test_resume_after_sigkill_ends_with_a_valid_model(tmp_path):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "training", "--config", str(TINY_CONFIG), "--output-dir", str(out),
-           "--set", "training.num_train_epochs=30", "--set", "data.max_train_samples=600"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "training",
+        "--config",
+        str(TINY_CONFIG),
+        "--output-dir",
+        str(out),
+        "--set",
+        "training.num_train_epochs=30",
+        "--set",
+        "data.max_train_samples=600",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and last_complete_checkpoint(out / "checkpoints", remove_incomplete=False) is None:
@@ -77,8 +97,13 @@ def test_resume_after_sigkill_ends_with_a_valid_model(tmp_path):
     assert not (out / "model.safetensors").exists(), "a killed run must not leave a final model"
     checkpoint = last_complete_checkpoint(out / "checkpoints")
     assert checkpoint is not None
-    resumed = subprocess.run(cmd[:-4] + ["--set", "training.num_train_epochs=3", "--set", "data.max_train_samples=600",
-                                         "--resume"], cwd=ROOT, env=ENV, capture_output=True, text=True)  # fmt: skip
+    resumed = subprocess.run(
+        cmd[:-4] + ["--set", "training.num_train_epochs=3", "--set", "data.max_train_samples=600", "--resume"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["resumed_from"] == str(checkpoint)
@@ -104,8 +129,11 @@ def test_training_the_base_config_offline_raises_the_clear_error(tmp_path):
 
 
 def test_local_directory_is_used_like_a_hub_id(tiny_model_dir, tmp_path):
-    metrics = main(TINY_CONFIG, [f"model.name_or_path={tiny_model_dir}", "training.max_steps=4"],
-                   output_dir=tmp_path / "from-local")  # fmt: skip
+    metrics = main(
+        TINY_CONFIG,
+        [f"model.name_or_path={tiny_model_dir}", "training.max_steps=4"],
+        output_dir=tmp_path / "from-local",
+    )
     assert metrics["training"]["global_step"] == 4
     saved = json.loads((tmp_path / "from-local" / "config.json").read_text())
     assert saved["hidden_size"] == 32 and saved["id2label"]["0"] == LABELS[0]
@@ -120,19 +148,39 @@ def test_local_directory_without_config_is_refused(tmp_path):
 
 def test_two_process_run_matches_single_process_with_accumulation(tmp_path):
     """2 CPU processes x batch 16 take the same optimiser steps as 1 process x 16 x 2 accumulation."""
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-              "-m", "training", "--config", str(TINY_CONFIG), "--output-dir", str(tmp_path / "ddp")]  # fmt: skip
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "training",
+        "--config",
+        str(TINY_CONFIG),
+        "--output-dir",
+        str(tmp_path / "ddp"),
+    ]
     result = subprocess.run(launch, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
     single = main(TINY_CONFIG, ["training.gradient_accumulation_steps=2"], output_dir=tmp_path / "single")
     assert ddp["training"]["num_processes"] == 2
     assert ddp["training"]["global_step"] == single["training"]["global_step"]
-    vocab = [json.loads((tmp_path / run / "tokenizer.json").read_text())["model"]["vocab"] for run in ("ddp", "single")]
+    vocab = [
+        json.loads((tmp_path / run / "tokenizer.json").read_text())["model"]["vocab"] for run in ("ddp", "single")
+    ]
     assert [piece for piece, _ in vocab[0]] == [piece for piece, _ in vocab[1]]
-    with safe_open(tmp_path / "ddp" / "model.safetensors", "pt") as a, safe_open(
-        tmp_path / "single" / "model.safetensors", "pt"
-    ) as b:
+    with (
+        safe_open(tmp_path / "ddp" / "model.safetensors", "pt") as a,
+        safe_open(tmp_path / "single" / "model.safetensors", "pt") as b,
+    ):
         assert {k: a.get_slice(k).get_shape() for k in a.keys()} == {k: b.get_slice(k).get_shape() for k in b.keys()}
     assert abs(ddp["validation"]["accuracy"] - single["validation"]["accuracy"]) < 0.1

@@ -73,7 +73,11 @@ def run_batch(args: argparse.Namespace) -> int:
     # 5. Rank 0 merges the shards in order.
     if state.is_main_process:
         merge_shards(shards, n_shards, out, document=args.document)
-        done = {"articles" if args.document else "rows": total, "shards": n_shards, "output": str(out / "predictions.jsonl")}
+        done = {
+            "articles" if args.document else "rows": total,
+            "shards": n_shards,
+            "output": str(out / "predictions.jsonl"),
+        }
         print(json.dumps(done, ensure_ascii=False))
     if state.num_processes > 1:
         state.destroy_process_group()
@@ -194,8 +198,14 @@ def _classify_shards(classifier, rows, pending: list[int], shards: Path, args, t
 
     size = args.shard_size
     todo = sum(min(size, total - k * size) for k in pending)
-    progress = tqdm(total=todo, unit=" article" if args.document else " sent", disable=not show, smoothing=0.1,
-                    desc="articles" if args.document else "sentences", dynamic_ncols=True)  # fmt: skip
+    progress = tqdm(
+        total=todo,
+        unit=" article" if args.document else " sent",
+        disable=not show,
+        smoothing=0.1,
+        desc="articles" if args.document else "sentences",
+        dynamic_ncols=True,
+    )
     chunk_size = max(MIN_CHUNK, 8 * args.batch_size)
     left, sentences, started = set(pending), 0, time.perf_counter()
     with progress, warnings.catch_warnings(record=True) as caught:
@@ -227,8 +237,12 @@ def _classify_shards(classifier, rows, pending: list[int], shards: Path, args, t
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if truncated:
-        warnings.warn(f"{truncated} of {sentences} sentence(s) exceeded {classifier.max_length} tokens and were "
-                      "truncated to their beginning", TruncationWarning, stacklevel=2)  # fmt: skip
+        warnings.warn(
+            f"{truncated} of {sentences} sentence(s) exceeded {classifier.max_length} tokens and were "
+            "truncated to their beginning",
+            TruncationWarning,
+            stacklevel=2,
+        )
 
 
 def _chunks(group, size: int, document: bool):
@@ -262,15 +276,27 @@ def _split_article(name, value) -> list:
 
 def _sentence_lines(classifier, chunk) -> list[str]:
     predictions = classifier.predict([text for _, _, text in chunk])
-    return [json.dumps({"row": index, "line": line, "text": text, **p.to_dict()}, ensure_ascii=False) + "\n"
-            for (index, line, text), p in zip(chunk, predictions)]  # fmt: skip
+    return [
+        json.dumps({"row": index, "line": line, "text": text, **p.to_dict()}, ensure_ascii=False) + "\n"
+        for (index, line, text), p in zip(chunk, predictions)
+    ]
 
 
 def _document_lines(classifier, chunk) -> list[str]:
     predictions = iter(classifier.predict([s.text for _, _, spans in chunk for s in spans]))
     return [
-        json.dumps({"article": name, "sentence": j, "start": s.start, "end": s.end, "text": s.text,
-                    **next(predictions).to_dict()}, ensure_ascii=False) + "\n"  # fmt: skip
+        json.dumps(
+            {
+                "article": name,
+                "sentence": j,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                **next(predictions).to_dict(),
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
         for _, name, spans in chunk
         for j, s in enumerate(spans)
     ]
@@ -329,7 +355,12 @@ class _ArticleSummary:
         for label in labels:
             best = max((r for r in self.rows if r["label"] == label), key=lambda r: r["score"], default=None)
             top[label] = best and {"sentence": best["sentence"], "text": best["text"], "score": best["score"]}
-        record = {"article": self.article, "sentences": len(self.rows), "counts": counts,
-                  "shares": {label: c / len(self.rows) for label, c in counts.items()}, "top": top}  # fmt: skip
+        record = {
+            "article": self.article,
+            "sentences": len(self.rows),
+            "counts": counts,
+            "shares": {label: c / len(self.rows) for label, c in counts.items()},
+            "top": top,
+        }
         self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.rows = []

@@ -51,11 +51,15 @@ def reliability_bins(probs: np.ndarray, labels: np.ndarray, n_bins: int = 10) ->
     for low, high in zip(edges[:-1], edges[1:]):
         mask = (confidence > low) & (confidence <= high)
         count = int(mask.sum())
-        bins.append({
-            "low": float(low), "high": float(high), "count": count,
-            "confidence": float(confidence[mask].mean()) if count else None,
-            "accuracy": float(correct[mask].mean()) if count else None,
-        })  # fmt: skip
+        bins.append(
+            {
+                "low": float(low),
+                "high": float(high),
+                "count": count,
+                "confidence": float(confidence[mask].mean()) if count else None,
+                "accuracy": float(correct[mask].mean()) if count else None,
+            }
+        )
     return bins
 
 
@@ -64,8 +68,13 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: in
     total = len(labels)
     if total == 0:
         return 0.0
-    return float(sum(b["count"] / total * abs(b["accuracy"] - b["confidence"])
-                     for b in reliability_bins(probs, labels, n_bins) if b["count"]))  # fmt: skip
+    return float(
+        sum(
+            b["count"] / total * abs(b["accuracy"] - b["confidence"])
+            for b in reliability_bins(probs, labels, n_bins)
+            if b["count"]
+        )
+    )
 
 
 def save_temperature(model_dir: Path, temperature: float, fitted_on: str, nll_before: float, nll_after: float) -> None:

@@ -20,12 +20,16 @@ def render_model_card(config: RunConfig, metrics: dict[str, Any]) -> str:
     for split in ("validation", "test"):
         if split in metrics:
             s = metrics[split]
-            rows.append(f"| {split} | {s['accuracy']:.3f} | {s['macro_f1']:.3f} | {s['weighted_f1']:.3f} | {s['mcc']:.3f} |")
+            rows.append(
+                f"| {split} | {s['accuracy']:.3f} | {s['macro_f1']:.3f} | {s['weighted_f1']:.3f} | {s['mcc']:.3f} |"
+            )
     per_class = []
     if "test" in metrics:
         for label in LABELS:
             c = metrics["test"]["per_class"][label]
-            per_class.append(f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |")
+            per_class.append(
+                f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |"
+            )
     t = config.training
     return f"""---
 language: fr

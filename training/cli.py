@@ -18,8 +18,14 @@ def _add_train(sub) -> None:
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="YAML run config, e.g. configs/camembert-mini.yaml")
     p.add_argument("--output-dir", help="where the model goes (overrides training.output_dir)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config key, e.g. --set training.learning_rate=3e-5 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a config key, e.g. --set training.learning_rate=3e-5 (repeatable)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
 
 
@@ -28,8 +34,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     metrics = main(args.config, args.overrides, args.output_dir, args.resume)
     if metrics:
-        summary = {split: {k: round(metrics[split][k], 4) for k in ("accuracy", "macro_f1", "weighted_f1", "mcc")}
-                   for split in ("validation", "test") if split in metrics}
+        summary = {
+            split: {k: round(metrics[split][k], 4) for k in ("accuracy", "macro_f1", "weighted_f1", "mcc")}
+            for split in ("validation", "test")
+            if split in metrics
+        }
         print(json.dumps(summary, indent=2))
     return 0
 

@@ -40,8 +40,9 @@ def compare_reports(report_dirs: list[str | Path], n_bootstrap: int = 2000) -> s
     ]
     for directory, (metrics, texts, gold, pred) in zip(report_dirs, loaded):
         if texts != ref_texts or not np.array_equal(gold, ref_gold):
-            raise ValueError(f"{directory} was evaluated on other sentences than {report_dirs[0]}; "
-                             "paired tests need the same data")  # fmt: skip
+            raise ValueError(
+                f"{directory} was evaluated on other sentences than {report_dirs[0]}; paired tests need the same data"
+            )
         m = metrics["metrics"]
         delta = m["macro_f1"] - loaded[0][0]["metrics"]["macro_f1"]
         if directory is report_dirs[0]:
@@ -51,7 +52,8 @@ def compare_reports(report_dirs: list[str | Path], n_bootstrap: int = 2000) -> s
             p_boot = f"{paired_bootstrap_pvalue(gold, ref_pred, pred, f1, n_bootstrap):.4f}"
             p_mcnemar = f"{mcnemar_pvalue(gold, ref_pred, pred):.4f}"
         lines.append(
-            f"| {directory} | {len(gold)} | {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}] "
+            f"| {directory} | {len(gold)} "
+            f"| {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}] "
             f"| {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, {m['macro_f1_ci95'][1]:.3f}] | {m['mcc']:.3f} "
             f"| {metrics['calibration']['ece_after']:.3f} | {delta:+.3f} | {p_boot} | {p_mcnemar} |"
         )

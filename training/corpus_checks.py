@@ -25,9 +25,16 @@ NEAR_DUPLICATE_COSINE = 0.8  # character 3-5-gram TF-IDF cosine at or above whic
 MAX_OPENING_SHARE = 0.01  # no three-word opening may start more than 1% of sentences
 KEYWORD_BASELINE_MAX = 0.80  # a corpus the keyword rules solve this well is too easy
 REQUIREMENTS = {
-    "total": 4000, "per_label": 800, "test": 800, "test_per_label": 150, "validation": 400,
-    "groups": 500, "domains": 8, "per_domain": 300, "hard_share": 0.25,
-}  # fmt: skip
+    "total": 4000,
+    "per_label": 800,
+    "test": 800,
+    "test_per_label": 150,
+    "validation": 400,
+    "groups": 500,
+    "domains": 8,
+    "per_domain": 300,
+    "hard_share": 0.25,
+}
 
 
 @dataclass
@@ -89,7 +96,9 @@ def check_rows(rows: list[Row]) -> list[str]:
             errors.append(f"{row.where}: exact duplicate of {by_text[key].where}")
         by_text.setdefault(key, row)
         if d["group"] in group_split and group_split[d["group"]].split != row.split:
-            errors.append(f"{row.where}: group {d['group']!r} leaks across splits (also in {group_split[d['group']].where})")
+            errors.append(
+                f"{row.where}: group {d['group']!r} leaks across splits (also in {group_split[d['group']].where})"
+            )
         group_split.setdefault(d["group"], row)
         group_sizes[d["group"]] += 1
         words = len(d["text"].split())
@@ -132,25 +141,26 @@ def _near_duplicates(rows: list[Row]) -> list[str]:
         for i, j in zip(*np.nonzero(block >= NEAR_DUPLICATE_COSINE)):
             a, b = start + i, j
             if a < b:
-                errors.append(
-                    f"{rows[b].where}: near-duplicate of {rows[a].where} (cosine {block[i, j]:.2f})"
-                )
+                errors.append(f"{rows[b].where}: near-duplicate of {rows[a].where} (cosine {block[i, j]:.2f})")
     return errors
 
 
 def _balance(rows: list[Row]) -> list[str]:
-    r, errors = REQUIREMENTS, []
+    r = REQUIREMENTS
     labels = Counter(x.data["label"] for x in rows)
     domains = Counter(x.data["domain"] for x in rows)
     split_sizes = Counter(x.split for x in rows)
     test_labels = Counter(x.data["label"] for x in rows if x.split == "test")
     checks = [
         (len(rows) >= r["total"], f"{len(rows)} sentences, need >= {r['total']}"),
-        (len({x.data['group'] for x in rows}) >= r["groups"], f"fewer than {r['groups']} groups"),
+        (len({x.data["group"] for x in rows}) >= r["groups"], f"fewer than {r['groups']} groups"),
         (len(domains) >= r["domains"], f"{len(domains)} domains, need >= {r['domains']}"),
         (split_sizes["test"] >= r["test"], f"test has {split_sizes['test']} sentences, need >= {r['test']}"),
-        (split_sizes["validation"] >= r["validation"], f"validation has {split_sizes['validation']}, need >= {r['validation']}"),
-    ]  # fmt: skip
+        (
+            split_sizes["validation"] >= r["validation"],
+            f"validation has {split_sizes['validation']}, need >= {r['validation']}",
+        ),
+    ]
     checks += [(labels[lab] >= r["per_label"], f"label {lab}: {labels[lab]} < {r['per_label']}") for lab in LABELS]
     checks += [
         (test_labels[lab] >= r["test_per_label"], f"test label {lab}: {test_labels[lab]} < {r['test_per_label']}")
@@ -178,8 +188,11 @@ def statistics_markdown(rows: list[Row]) -> str:
         diff = Counter(x.data["difficulty"] for x in sub)
         groups = len({x.data["group"] for x in sub})
         hard = f"{diff['hard']} ({diff['hard'] / max(1, len(sub)):.0%})"
-        lines.append(f"| {split} | " + " | ".join(str(labels[lab]) for lab in LABELS)
-                     + f" | {hard} | {diff['easy']} | {groups} | {len(sub)} |")  # fmt: skip
+        lines.append(
+            f"| {split} | "
+            + " | ".join(str(labels[lab]) for lab in LABELS)
+            + f" | {hard} | {diff['easy']} | {groups} | {len(sub)} |"
+        )
     domain_label: dict[str, Counter] = defaultdict(Counter)
     for x in rows:
         domain_label[x.data["domain"]][x.data["label"]] += 1
@@ -191,8 +204,11 @@ def statistics_markdown(rows: list[Row]) -> str:
         lines.append(f"| {domain} | " + " | ".join(str(c[lab]) for lab in LABELS) + f" | {c['hard']} | {total} |")
     words = np.array([len(x.data["text"].split()) for x in rows])
     if len(words):
-        lines += ["", f"Sentence length in words: min {words.min()}, median {int(np.median(words))}, "
-                      f"mean {words.mean():.1f}, max {words.max()}."]  # fmt: skip
+        lines += [
+            "",
+            f"Sentence length in words: min {words.min()}, median {int(np.median(words))}, "
+            f"mean {words.mean():.1f}, max {words.max()}.",
+        ]
     return "\n".join(lines)
 
 
@@ -243,7 +259,9 @@ def run_validation(
     errors += check_rows(rows)
     stats = statistics_markdown(rows)
     accuracy = keyword_baseline_accuracy(rows)
-    stats += f"\n\nKeyword-rule baseline accuracy on test: {accuracy:.1%} (must stay below {KEYWORD_BASELINE_MAX:.0%})."
+    stats += (
+        f"\n\nKeyword-rule baseline accuracy on test: {accuracy:.1%} (must stay below {KEYWORD_BASELINE_MAX:.0%})."
+    )
     agreement = review_agreement(Path(data_dir))
     if agreement:
         stats += f"\n\n{agreement}"

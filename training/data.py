@@ -77,7 +77,9 @@ def _decoded_lines(path: Path):
             try:
                 yield line_number, raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
             except UnicodeDecodeError as error:
-                raise DataError(f"{path}:{line_number}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
+                raise DataError(
+                    f"{path}:{line_number}: not valid UTF-8 ({error.reason} at byte {error.start})"
+                ) from None
 
 
 def _iter_raw_rows(path: Path):
@@ -97,7 +99,9 @@ def _iter_raw_rows(path: Path):
                 raise DataError(f"{path}:{line_number}: expected a JSON object, got {type(row).__name__}")
             yield line_number, row
     elif suffix in {".csv", ".tsv"}:
-        reader = csv.DictReader((line for _, line in _decoded_lines(path)), delimiter="\t" if suffix == ".tsv" else ",")
+        reader = csv.DictReader(
+            (line for _, line in _decoded_lines(path)), delimiter="\t" if suffix == ".tsv" else ","
+        )
         try:
             for row in reader:
                 if None in row:
@@ -127,9 +131,7 @@ def load_splits(config: DataConfig) -> DatasetDict:
     files = {"train": config.train_file, "validation": config.validation_file}
     if config.test_file:
         files["test"] = config.test_file
-    splits = {
-        name: load_file(path, config.text_column, config.label_column) for name, path in files.items()
-    }
+    splits = {name: load_file(path, config.text_column, config.label_column) for name, path in files.items()}
     if config.max_train_samples:
         splits["train"] = splits["train"].select(range(min(config.max_train_samples, len(splits["train"]))))
     return DatasetDict(splits)

@@ -68,8 +68,10 @@ def export_onnx(model_dir: str | os.PathLike, opset: int = 17, quantize: str | N
         import onnx  # noqa: F401  (the quantizer needs it)
         import onnxruntime  # noqa: F401  (the export is verified with it)
     except ImportError as error:
-        raise ExportError(f"claims export needs onnx and onnxruntime, and {error.name} is not installed; "
-                          "install them with: pip install .[onnx]") from error  # fmt: skip
+        raise ExportError(
+            f"claims export needs onnx and onnxruntime, and {error.name} is not installed; "
+            "install them with: pip install .[onnx]"
+        ) from error
     info = inspect_checkpoint(Path(model_dir).resolve(), accept_any_labels=True)
     if not info.has_torch_weights:
         raise ModelLoadError(f"{info.path / 'model.safetensors'} is missing: export needs the torch weights")
@@ -79,11 +81,15 @@ def export_onnx(model_dir: str | os.PathLike, opset: int = 17, quantize: str | N
     tokenizer = load_tokenizer(info)
     # Check batches: all sentences padded together, and one unpadded sentence of another length, so the
     # dynamic batch/sequence axes and the padding mask are both exercised.
-    batches = [_encode(tokenizer, list(CHECK_SENTENCES), info.max_length),
-               _encode(tokenizer, [CHECK_SENTENCES[2]], info.max_length)]  # fmt: skip
+    batches = [
+        _encode(tokenizer, list(CHECK_SENTENCES), info.max_length),
+        _encode(tokenizer, [CHECK_SENTENCES[2]], info.max_length),
+    ]
     with torch.inference_mode():
-        expected = [model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits.numpy()
-                    for ids, mask in batches]  # fmt: skip
+        expected = [
+            model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits.numpy()
+            for ids, mask in batches
+        ]
     input_ids, attention = batches[0]
 
     fp32 = info.path / ONNX_FILE
@@ -153,8 +159,10 @@ def _run_onnx(file: Path, batches: list[tuple[np.ndarray, np.ndarray]]) -> list[
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
-    return [np.asarray(session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0], dtype=np.float32)
-            for ids, mask in batches]  # fmt: skip
+    return [
+        np.asarray(session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0], dtype=np.float32)
+        for ids, mask in batches
+    ]
 
 
 @contextmanager

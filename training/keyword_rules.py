@@ -9,12 +9,30 @@ from __future__ import annotations
 import re
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("denial", re.compile(r"\b(nie|nient|niait|nié|dément|démentent|démenti|réfute|récuse|conteste|rejette|"
-                          r"infondée?s?|sans fondement|c'est faux|mensong)", re.IGNORECASE)),
-    ("accusation", re.compile(r"\b(accus\w*|reproch\w*|dénonc\w*|soupçonn\w*|fustig\w*|met(tent)? en cause|"
-                              r"responsab\w*|coupable)", re.IGNORECASE)),
-    ("reassurance", re.compile(r"\b(rassur\w*|aucun (risque|danger)|pas de danger|sous contrôle|maîtrisée?|"
-                               r"garanti\w*|pas lieu de s'inquiéter)", re.IGNORECASE)),
+    (
+        "denial",
+        re.compile(
+            r"\b(nie|nient|niait|nié|dément|démentent|démenti|réfute|récuse|conteste|rejette|"
+            r"infondée?s?|sans fondement|c'est faux|mensong)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "accusation",
+        re.compile(
+            r"\b(accus\w*|reproch\w*|dénonc\w*|soupçonn\w*|fustig\w*|met(tent)? en cause|"
+            r"responsab\w*|coupable)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "reassurance",
+        re.compile(
+            r"\b(rassur\w*|aucun (risque|danger)|pas de danger|sous contrôle|maîtrisée?|"
+            r"garanti\w*|pas lieu de s'inquiéter)",
+            re.IGNORECASE,
+        ),
+    ),
 )
 FALLBACK = "neutral"
 

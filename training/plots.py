@@ -29,8 +29,14 @@ def plot_confusion(cm: np.ndarray, labels: list[str], path: Path) -> None:
         for i in range(len(labels)):
             for j in range(len(labels)):
                 value = int(data[i, j]) if fmt == "{:d}" else float(data[i, j])
-                ax.text(j, i, fmt.format(value), ha="center", va="center",
-                        color="white" if data[i, j] > 0.6 * peak else "black")  # fmt: skip
+                ax.text(
+                    j,
+                    i,
+                    fmt.format(value),
+                    ha="center",
+                    va="center",
+                    color="white" if data[i, j] > 0.6 * peak else "black",
+                )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -42,8 +48,9 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], pa
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
     for name, (probs, labels, ece) in curves.items():
         bins = [b for b in reliability_bins(probs, labels, n_bins) if b["count"]]
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
-                label=f"{name} (ECE {ece:.3f})")  # fmt: skip
+        ax.plot(
+            [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=f"{name} (ECE {ece:.3f})"
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence (top probability)")

@@ -60,21 +60,33 @@ def evaluate_model(
         val_logits = classifier.predict_logits([r["text"] for r in val_rows])[:, column]
         val_gold = np.array([LABEL2ID[r["label"]] for r in val_rows])
         temperature = fit_temperature(val_logits, val_gold)
-        save_temperature(model_dir, temperature, str(files["validation"]),
-                         nll(val_logits, val_gold), nll(val_logits, val_gold, temperature))  # fmt: skip
+        save_temperature(
+            model_dir,
+            temperature,
+            str(files["validation"]),
+            nll(val_logits, val_gold),
+            nll(val_logits, val_gold, temperature),
+        )
     probs_raw, probs = softmax(logits), softmax(logits, temperature)
     pred = probs.argmax(axis=1)
     ece_before, ece_after = expected_calibration_error(probs_raw, gold), expected_calibration_error(probs, gold)
-    calibration = {"temperature": temperature, "ece_before": ece_before, "ece_after": ece_after,
-                   "fitted_on": str(files["validation"]) if calibrate else None}  # fmt: skip
+    calibration = {
+        "temperature": temperature,
+        "ece_before": ece_before,
+        "ece_after": ece_after,
+        "fitted_on": str(files["validation"]) if calibrate else None,
+    }
 
     # 3. Metrics with bootstrap intervals, and breakdowns by difficulty and domain.
     metrics = compute_classification_metrics(pred, gold)
     k = len(LABELS)
     metrics["accuracy_ci95"] = bootstrap_ci(gold, pred, accuracy, n_bootstrap)
     metrics["macro_f1_ci95"] = bootstrap_ci(gold, pred, lambda g, p: fast_macro_f1(g, p, k), n_bootstrap, seed=1)
-    breakdowns = {field: _breakdown(rows, gold, pred, field) for field in ("difficulty", "domain")
-                  if all(field in r for r in rows)}  # fmt: skip
+    breakdowns = {
+        field: _breakdown(rows, gold, pred, field)
+        for field in ("difficulty", "domain")
+        if all(field in r for r in rows)
+    }
 
     # 4. Baselines on the same sentences, trained on the model's training split.
     train_rows = read_rows(files["train"])
@@ -85,23 +97,41 @@ def evaluate_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     cm = np.bincount(gold * k + pred, minlength=k * k).reshape(k, k)
     plot_confusion(cm, list(LABELS), _tmp(out_dir / "confusion_matrix.png"))
-    plot_reliability({"before calibration": (probs_raw, gold, ece_before),
-                      f"after (T = {temperature:.2f})": (probs, gold, ece_after)},
-                     _tmp(out_dir / "reliability.png"))  # fmt: skip
+    plot_reliability(
+        {
+            "before calibration": (probs_raw, gold, ece_before),
+            f"after (T = {temperature:.2f})": (probs, gold, ece_after),
+        },
+        _tmp(out_dir / "reliability.png"),
+    )
     for name in ("confusion_matrix.png", "reliability.png"):
         _tmp(out_dir / name).replace(out_dir / name)
     result = {
-        "model": str(model_dir), "data": str(data_file), "n": len(rows), "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "metrics": metrics, "calibration": calibration, "breakdowns": breakdowns, "baselines": baselines,
-        "confusion_matrix": cm.tolist(), "labels": list(LABELS),
-    }  # fmt: skip
+        "model": str(model_dir),
+        "data": str(data_file),
+        "n": len(rows),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "metrics": metrics,
+        "calibration": calibration,
+        "breakdowns": breakdowns,
+        "baselines": baselines,
+        "confusion_matrix": cm.tolist(),
+        "labels": list(LABELS),
+    }
     atomic_write_text(out_dir / "metrics.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     lines = [
-        json.dumps({"text": t, "gold": LABELS[g], "predicted": LABELS[p],
-                    "scores": {label: round(float(s), 6) for label, s in zip(LABELS, row)},
-                    **{f: r[f] for f in ("id", "domain", "difficulty") if f in r}}, ensure_ascii=False)
+        json.dumps(
+            {
+                "text": t,
+                "gold": LABELS[g],
+                "predicted": LABELS[p],
+                "scores": {label: round(float(s), 6) for label, s in zip(LABELS, row)},
+                **{f: r[f] for f in ("id", "domain", "difficulty") if f in r},
+            },
+            ensure_ascii=False,
+        )
         for t, g, p, row, r in zip(texts, gold, pred, probs, rows)
-    ]  # fmt: skip
+    ]
     atomic_write_text(out_dir / "predictions.jsonl", "\n".join(lines) + "\n")
     blocks = _report_blocks(result, rows, gold, pred, probs, out_dir)
     atomic_write_text(out_dir / "report.md", to_markdown(blocks))
@@ -129,8 +159,11 @@ def _breakdown(rows: list[dict], gold: np.ndarray, pred: np.ndarray, field: str)
     out = {}
     for value in sorted({r[field] for r in rows}):
         idx = np.array([r[field] == value for r in rows])
-        out[value] = {"n": int(idx.sum()), "accuracy": accuracy(gold[idx], pred[idx]),
-                      "macro_f1": fast_macro_f1(gold[idx], pred[idx], len(LABELS))}  # fmt: skip
+        out[value] = {
+            "n": int(idx.sum()),
+            "accuracy": accuracy(gold[idx], pred[idx]),
+            "macro_f1": fast_macro_f1(gold[idx], pred[idx], len(LABELS)),
+        }
     return out
 
 
@@ -146,33 +179,55 @@ def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple
         ("h1", f"Evaluation report: {result['model']}"),
         ("p", f"Data: {result['data']} ({result['n']} sentences). Created {result['created']}."),
         ("h2", "Summary"),
-        ("table", ["metric", "value", "95% CI (bootstrap)"], [
-            ["accuracy", _fmt(m["accuracy"]), f"{_fmt(lo_a)} - {_fmt(hi_a)}"],
-            ["macro-F1", _fmt(m["macro_f1"]), f"{_fmt(lo_f)} - {_fmt(hi_f)}"],
-            ["weighted-F1", _fmt(m["weighted_f1"]), ""],
-            ["Matthews correlation", _fmt(m["mcc"]), ""],
-            ["ECE before calibration", _fmt(cal["ece_before"]), ""],
-            ["ECE after calibration", _fmt(cal["ece_after"]), f"temperature {cal['temperature']:.3f}"],
-        ]),
+        (
+            "table",
+            ["metric", "value", "95% CI (bootstrap)"],
+            [
+                ["accuracy", _fmt(m["accuracy"]), f"{_fmt(lo_a)} - {_fmt(hi_a)}"],
+                ["macro-F1", _fmt(m["macro_f1"]), f"{_fmt(lo_f)} - {_fmt(hi_f)}"],
+                ["weighted-F1", _fmt(m["weighted_f1"]), ""],
+                ["Matthews correlation", _fmt(m["mcc"]), ""],
+                ["ECE before calibration", _fmt(cal["ece_before"]), ""],
+                ["ECE after calibration", _fmt(cal["ece_after"]), f"temperature {cal['temperature']:.3f}"],
+            ],
+        ),
         ("h2", "Per class"),
-        ("table", ["label", "precision", "recall", "F1", "support"],
-         [[label, _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"]]
-          for label, c in m["per_class"].items()]),
+        (
+            "table",
+            ["label", "precision", "recall", "F1", "support"],
+            [
+                [label, _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]), c["support"]]
+                for label, c in m["per_class"].items()
+            ],
+        ),
         ("h2", "Confusion matrix"),
         ("img", out_dir / "confusion_matrix.png", "confusion matrix, counts and row-normalised"),
         ("h2", "Calibration"),
-        ("p", "Temperature scaling fitted on the validation split; it changes scores, never labels. "
-              "Expected calibration error over 10 confidence bins."),
+        (
+            "p",
+            "Temperature scaling fitted on the validation split; it changes scores, never labels. "
+            "Expected calibration error over 10 confidence bins.",
+        ),
         ("img", out_dir / "reliability.png", "reliability diagram before and after temperature scaling"),
-    ]  # fmt: skip
+    ]
     for field, table in result["breakdowns"].items():
-        blocks += [("h2", f"By {field}"), ("table", [field, "sentences", "accuracy", "macro-F1"],
-                   [[v, s["n"], _fmt(s["accuracy"]), _fmt(s["macro_f1"])] for v, s in table.items()])]  # fmt: skip
+        blocks += [
+            ("h2", f"By {field}"),
+            (
+                "table",
+                [field, "sentences", "accuracy", "macro-F1"],
+                [[v, s["n"], _fmt(s["accuracy"]), _fmt(s["macro_f1"])] for v, s in table.items()],
+            ),
+        ]
     rows_b = [["this model", _fmt(m["accuracy"]), _fmt(m["macro_f1"]), _fmt(m["mcc"])]]
-    rows_b += [[name, _fmt(b["accuracy"]), _fmt(b["macro_f1"]), _fmt(b["mcc"])] for name, b in result["baselines"].items()]
-    blocks += [("h2", "Against baselines (same sentences)"),
-               ("table", ["system", "accuracy", "macro-F1", "MCC"], rows_b),
-               ("h2", "Most confident errors")]  # fmt: skip
+    rows_b += [
+        [name, _fmt(b["accuracy"]), _fmt(b["macro_f1"]), _fmt(b["mcc"])] for name, b in result["baselines"].items()
+    ]
+    blocks += [
+        ("h2", "Against baselines (same sentences)"),
+        ("table", ["system", "accuracy", "macro-F1", "MCC"], rows_b),
+        ("h2", "Most confident errors"),
+    ]
     for g, label in enumerate(LABELS):
         wrong = [i for i in range(len(gold)) if gold[i] == g and pred[i] != g]
         wrong.sort(key=lambda i: -probs[i, pred[i]])
@@ -186,9 +241,11 @@ def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple
 def run_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_model(args.model, args.out, args.data, args.split, not args.no_calibrate, args.bootstrap)
     m, cal = result["metrics"], result["calibration"]
-    print(f"accuracy {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}]  "
-          f"macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, {m['macro_f1_ci95'][1]:.3f}]  "
-          f"MCC {m['mcc']:.3f}  ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f} (T={cal['temperature']:.2f})")
+    print(
+        f"accuracy {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}]  "
+        f"macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, {m['macro_f1_ci95'][1]:.3f}]  "
+        f"MCC {m['mcc']:.3f}  ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f} (T={cal['temperature']:.2f})"
+    )
     for name, b in result["baselines"].items():
         print(f"  baseline {name}: accuracy {b['accuracy']:.3f} macro-F1 {b['macro_f1']:.3f}")
     print(f"report: {Path(args.out) / 'report.html'}")

@@ -52,15 +52,21 @@ def to_html(blocks: list[tuple], title: str) -> str:
         elif kind == "table":
             head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block[1])
             rows = "".join(
-                "<tr>" + "".join(
-                    f"<td class=\"num\">{html.escape(str(c))}</td>" if _is_number(str(c))
-                    else f"<td>{html.escape(str(c))}</td>" for c in row
-                ) + "</tr>"
+                "<tr>"
+                + "".join(
+                    f'<td class="num">{html.escape(str(c))}</td>'
+                    if _is_number(str(c))
+                    else f"<td>{html.escape(str(c))}</td>"
+                    for c in row
+                )
+                + "</tr>"
                 for row in block[2]
-            )  # fmt: skip
+            )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif kind == "img":
             data = base64.b64encode(Path(block[1]).read_bytes()).decode("ascii")
             body.append(f'<p><img alt="{html.escape(block[2])}" src="data:image/png;base64,{data}"></p>')
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")  # fmt: skip
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

@@ -126,6 +126,3 @@ def main(
     publish_model(staging, out)
     trainer.accelerator.wait_for_everyone()
     return metrics
-
-
-
