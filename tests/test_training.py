@@ -135,6 +135,9 @@ def test_local_directory_is_used_like_a_hub_id(tiny_model_dir, tmp_path):
         output_dir=tmp_path / "from-local",
     )
     assert metrics["training"]["global_step"] == 4
+    # The tiny checkpoint has 48 positions; the config's max_length of 64 is capped to what it supports.
+    config = yaml.safe_load((tmp_path / "from-local" / "run_config.yaml").read_text())
+    assert config["model"]["max_length"] == 48
     saved = json.loads((tmp_path / "from-local" / "config.json").read_text())
     assert saved["hidden_size"] == 32 and saved["id2label"]["0"] == LABELS[0]
     config = yaml.safe_load((tmp_path / "from-local" / "run_config.yaml").read_text())

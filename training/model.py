@@ -5,6 +5,7 @@ Labels are written into the model config here, once; from then on ``config.json`
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ from inference.labels import ID2LABEL, LABEL2ID, LABELS
 
 from .config import ModelConfig
 from .tokenizer import train_tokenizer
+
+logger = logging.getLogger(__name__)
 
 
 class ModelUnavailableError(OSError):
@@ -72,7 +75,6 @@ def build_model(
 def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     source = resolve_source(config.name_or_path)
     kwargs = {"local_files_only": not Path(source).is_dir() and _offline()}
-    tokenizer = AutoTokenizer.from_pretrained(source, model_max_length=config.max_length, **kwargs)
     model = AutoModelForSequenceClassification.from_pretrained(
         source,
         num_labels=len(LABELS),
@@ -84,6 +86,12 @@ def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTo
         ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 4-way one
         **kwargs,
     )
+    # RoBERTa-style position ids start after the padding index: longer inputs would index past the table.
+    positions = model.config.max_position_embeddings - (model.config.pad_token_id or 0) - 1
+    if config.max_length > positions:
+        logger.warning("model.max_length %d exceeds what %s supports; using %d", config.max_length, source, positions)
+        config.max_length = positions
+    tokenizer = AutoTokenizer.from_pretrained(source, model_max_length=config.max_length, **kwargs)
     return model, tokenizer
 
 
