@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet "torch==2.13.0" || "$PYTHON" -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 "$PYTHON" -m pip install --quiet -e ".[train,onnx,dev]"
 
-# 2. Train the offline mini model (about 10 minutes on 2 CPU cores); prints its test metrics.
+# 2. Train the offline mini model (about 5 minutes on 2 CPU cores); prints its test metrics.
 "$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini
 
 # 3. Evaluation report on the test split: metrics with confidence intervals, plots, calibration
