@@ -287,3 +287,31 @@ def test_blank_parquet_text_names_file_and_row(tmp_path, tiny_model_dir):
 def test_processes_without_output_dir_is_refused(tmp_path, tiny_model_dir, capsys):
     assert _predict([str(tmp_path / "x.txt"), "--model", str(tiny_model_dir), "--processes", "2"]) == 2
     assert "--processes 2 needs --output-dir" in capsys.readouterr().err
+
+
+def test_run_killed_midway_resumes_to_the_same_output(tmp_path, tiny_model_dir, sentences):
+    """SIGKILL after the first complete shard, then --resume: identical merged output to an uninterrupted run."""
+    import signal
+    import time
+
+    big = tmp_path / "big.jsonl"
+    rows = [json.dumps({"text": f"{t} (dépêche {i})"}, ensure_ascii=False) for i, t in enumerate(sentences * 40)]
+    big.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = [str(big), "--model", str(tiny_model_dir), "--shard-size", "400"]
+    cmd = [sys.executable, "-m", "training.cli", "predict", *args, "--output-dir", str(tmp_path / "killed")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shards = tmp_path / "killed" / "shards"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(shards.glob("part-*.jsonl")):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "predictions.jsonl").exists()
+    done = sorted(p.name for p in shards.glob("part-*.jsonl"))
+    assert 0 < len(done) < 30, done
+    assert _predict([*args, "--output-dir", str(tmp_path / "killed"), "--resume"]) == 0
+    assert _predict([*args, "--output-dir", str(tmp_path / "clean")]) == 0
+    killed = (tmp_path / "killed" / "predictions.jsonl").read_bytes()
+    assert killed == (tmp_path / "clean" / "predictions.jsonl").read_bytes()
+    assert len(killed.splitlines()) == len(rows)
