@@ -63,26 +63,15 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
     return argv + ["--document"] * args.document + ["--resume"] * args.resume
 
 
+def accelerate_launch(processes: int) -> list[str]:
+    """The ``accelerate launch`` prefix for ``processes`` local processes (one per GPU, else gloo on CPU)."""
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
+
+
 def launch_command(args: argparse.Namespace) -> list[str]:
     """``accelerate launch`` running ``claims predict`` in ``args.processes`` processes (gloo on CPU)."""
-    return [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        str(args.processes),
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "-m",
-        "training.cli",
-        "predict",
-        *predict_argv(args),
-    ]
+    return [*accelerate_launch(args.processes), "-m", "training.cli", "predict", *predict_argv(args)]
 
 
 def input_format(source: str, fmt: str | None) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inference import Classifier
-from inference.cli import launch_command
+from inference.cli import accelerate_launch, launch_command
 from inference.labels import LABELS
 from training.batch import run_batch
 from training.cli import build_parser, main
@@ -121,18 +121,7 @@ def test_parquet_and_csv_inputs_give_the_same_predictions(tmp_path, single_run, 
 
 def test_two_processes_match_single_process(tmp_path, single_run, tiny_model_dir, jsonl_input):
     launch = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
+        *accelerate_launch(2),
         "-m",
         "training.cli",
         "predict",

@@ -14,6 +14,7 @@ import yaml
 from safetensors import safe_open
 
 from inference import Classifier
+from inference.cli import accelerate_launch
 from inference.labels import ID2LABEL, LABELS
 from training.checkpoints import last_complete_checkpoint
 from training.config import load_config
@@ -152,18 +153,7 @@ def test_local_directory_without_config_is_refused(tmp_path):
 def test_two_process_run_matches_single_process_with_accumulation(tmp_path):
     """2 CPU processes x batch 16 take the same optimiser steps as 1 process x 16 x 2 accumulation."""
     launch = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
+        *accelerate_launch(2),
         "-m",
         "training",
         "--config",
