@@ -63,17 +63,6 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
     return argv + ["--document"] * args.document + ["--resume"] * args.resume
 
 
-def accelerate_launch(processes: int) -> list[str]:
-    """The ``accelerate launch`` prefix for ``processes`` local processes (one per GPU, else gloo on CPU)."""
-    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
-
-
-def launch_command(args: argparse.Namespace) -> list[str]:
-    """``accelerate launch`` running ``claims predict`` in ``args.processes`` processes (gloo on CPU)."""
-    return [*accelerate_launch(args.processes), "-m", "training.cli", "predict", *predict_argv(args)]
-
-
 def input_format(source: str, fmt: str | None) -> str:
     """The explicit format, else one guessed from the file extension (text for stdin)."""
     if fmt is not None:
@@ -126,7 +115,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from .predictor import Classifier
 
-    # Batch mode lives in training/batch.py (accelerate, pyarrow); this module stays thin.
+    # Batch mode lives in training/deploy/batch.py (accelerate, pyarrow); this module stays thin.
     if getattr(args, "output_dir", None):
         raise ValueError("--output-dir (batch mode) runs through `claims predict`, which needs the train extras")
     if getattr(args, "processes", 1) > 1:

@@ -1,6 +1,6 @@
 """ONNX Runtime backend: the same ``logits()`` contract as ``TorchEngine``, from a ``*.onnx`` file.
 
-The file is written by ``claims export`` (``training/export.py``) beside the safetensors weights:
+The file is written by ``claims export`` (``training/deploy/export.py``) beside the safetensors weights:
 ``model.onnx`` (float32, matches torch within 1e-4) and optionally ``model.int8.onnx`` (dynamic int8
 quantization: smaller and faster on CPU, at a small cost in agreement). Only ``onnxruntime`` and the
 tokenizer are needed at run time, so a folder holding no ``model.safetensors`` still works.

@@ -81,6 +81,7 @@ class Classifier:
         self.batch_size = batch_size
         self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file)
         self.tokenizer = self.engine.tokenizer
+        self.truncated_total = 0  # texts truncated since loading; callers that batch many calls read it
 
     def __repr__(self) -> str:
         return f"Classifier({str(self.path)!r}, backend={self.engine.name!r}, device={self.engine.device!r})"
@@ -111,6 +112,7 @@ class Classifier:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
         ids = encoded["input_ids"]
         truncated = sum(1 for enc in encoded.encodings if enc.overflowing) if encoded.encodings else 0
+        self.truncated_total += truncated
         if truncated:
             warnings.warn(
                 f"{truncated} of {len(texts)} text(s) exceeded {self.max_length} tokens and were truncated to their "

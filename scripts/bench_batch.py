@@ -1,4 +1,4 @@
-"""Batch inference at corpus scale: ``claims predict --output-dir`` with 1 and 2 processes (issue 8).
+"""Batch inference at corpus scale: ``claims predict --output-dir`` with 1 and 2 processes.
 
 Writes JSONL inputs of each size (corpus sentences from data/claims/*.jsonl, some joined in twos and
 threes and cut to 5-80 words) into a temporary folder, runs ``claims predict --output-dir`` on each in a

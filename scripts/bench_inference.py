@@ -161,7 +161,7 @@ def main() -> None:
         backends = args.backends.split(",")
         missing = [ONNX_FILES[b] for b in backends if b in ONNX_FILES and not weights_file(b, model).is_file()]
         if missing:  # export once, before timing anything, into the model folder (a temp dir for --arch base)
-            from training.export import export_onnx
+            from training.deploy.export import export_onnx
 
             for file in export_onnx(model, quantize="int8" if "model.int8.onnx" in missing else None):
                 print(f"exported {file} ({file.stat().st_size / 2**20:.1f} MB)", file=sys.stderr)

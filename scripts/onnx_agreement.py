@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference import Classifier  # noqa: E402
-from training.export import export_onnx  # noqa: E402
-from training.metrics import compute_classification_metrics  # noqa: E402
+from training.deploy.export import export_onnx  # noqa: E402
+from training.evaluation.metrics import compute_classification_metrics  # noqa: E402
 
 
 def main() -> None:

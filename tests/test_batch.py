@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from inference import Classifier
-from inference.cli import accelerate_launch, launch_command
 from inference.labels import LABELS
-from training.batch import run_batch
 from training.cli import build_parser, main
+from training.deploy.batch import run_batch
+from training.deploy.launch import accelerate_launch, launch_command
 
 from .conftest import ROOT
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training.corpus_checks import check_rows, keyword_baseline_accuracy, read_corpus, run_validation
-from training.keyword_rules import keyword_label
+from training.corpus.checks import check_rows, keyword_baseline_accuracy, read_corpus, run_validation
+from training.evaluation.keyword_rules import keyword_label
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "claims"
 

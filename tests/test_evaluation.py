@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from inference import Classifier
-from training.calibration import expected_calibration_error, fit_temperature, softmax
-from training.compare import compare_reports
-from training.metrics import compute_classification_metrics
-from training.report import evaluate_model
-from training.significance import bootstrap_ci, fast_macro_f1, mcnemar_pvalue, paired_bootstrap_pvalue
+from training.evaluation.calibration import expected_calibration_error, fit_temperature, softmax
+from training.evaluation.compare import compare_reports
+from training.evaluation.metrics import compute_classification_metrics
+from training.evaluation.report import evaluate_model
+from training.evaluation.significance import bootstrap_ci, fast_macro_f1, mcnemar_pvalue, paired_bootstrap_pvalue
 
 # gold/pred by hand: reassurance (2) is never predicted.
 GOLD = [0, 0, 1, 1, 2, 3]

@@ -13,7 +13,7 @@ import pytest
 
 from inference import Classifier, ModelLoadError, TruncationWarning
 from inference.labels import LABELS
-from training.export import export_onnx
+from training.deploy.export import export_onnx
 
 from .conftest import ROOT
 
@@ -172,7 +172,7 @@ def test_failed_export_leaves_no_partial_file(tiny_model_dir, tmp_path, monkeypa
 
 
 def test_export_that_does_not_match_torch_is_not_kept(tiny_model_dir, tmp_path, monkeypatch):
-    import training.export as export
+    import training.deploy.export as export
 
     folder = shutil.copytree(tiny_model_dir, tmp_path / "mismatch")
     real = export._run_onnx

@@ -14,10 +14,10 @@ import yaml
 from safetensors import safe_open
 
 from inference import Classifier
-from inference.cli import accelerate_launch
 from inference.labels import ID2LABEL, LABELS
 from training.checkpoints import last_complete_checkpoint
 from training.config import load_config
+from training.deploy.launch import accelerate_launch
 from training.model import ModelUnavailableError, resolve_source
 from training.train import main
 

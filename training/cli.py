@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return run_train(args)
         if args.command == "predict" and args.output_dir:
-            from .batch import run_batch
+            from .deploy.batch import run_batch
 
             return run_batch(args)
         if args.command == "predict":
@@ -85,19 +85,19 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_predict(args)
         if args.command == "evaluate":
-            from .report import run_evaluate
+            from .evaluation.report import run_evaluate
 
             return run_evaluate(args)
         if args.command == "compare":
-            from .compare import run_compare
+            from .evaluation.compare import run_compare
 
             return run_compare(args.reports)
         if args.command == "export":
-            from .export import run_export
+            from .deploy.export import run_export
 
             return run_export(args)
         if args.command == "validate-data":
-            from .corpus_checks import run_validation
+            from .corpus.checks import run_validation
 
             return run_validation(args.data_dir, args.stats_out, args.update_card)
     except (ValueError, TypeError, OSError, ModelLoadError) as error:

@@ -20,7 +20,7 @@ from .card import render_model_card
 from .checkpoints import last_complete_checkpoint, publish_model
 from .config import load_config, save_config
 from .data import load_splits
-from .metrics import compute_classification_metrics
+from .evaluation.metrics import compute_classification_metrics
 from .model import build_model
 from .tokenizer import train_tokenizer
 from .trainer import CHECKPOINT_DIR, build_trainer

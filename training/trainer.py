@@ -18,8 +18,8 @@ from transformers import (
 from inference.labels import LABELS
 
 from .config import RunConfig
+from .evaluation.metrics import compute_metrics
 from .loss import class_weights, make_loss
-from .metrics import compute_metrics
 
 CHECKPOINT_DIR = "checkpoints"
 

@@ -1,4 +1,4 @@
-"""Corpus-scale ``claims predict --output-dir``: streamed input, atomic shards, resume, several processes (issue 8).
+"""Corpus-scale ``claims predict --output-dir``: streamed input, atomic shards, resume, several processes.
 
 Input rows (articles with ``--document``) are numbered 0..N-1 in file order and shard ``k`` holds rows
 ``[k*S, (k+1)*S)``. With ``W`` processes, rank ``r`` classifies the shards with ``k % W == r`` while
@@ -19,12 +19,13 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from inference.cli import input_format, iter_inputs, launch_command
+from inference.cli import input_format, iter_inputs
 from inference.predictor import TruncationWarning
 
-from .checkpoints import atomic_write_text
+from ..atomic import atomic_write_text
+from .launch import launch_command
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_FIELDS = ("input", "input_size", "input_mtime_ns", "format", "mode", "text_column", "shard_size", "model")
 MIN_CHUNK = 512  # sentences per predict() call: bounded memory, full batches
 
@@ -208,8 +209,9 @@ def _classify_shards(classifier, rows, pending: list[int], shards: Path, args, t
     )
     chunk_size = max(MIN_CHUNK, 8 * args.batch_size)
     left, sentences, started = set(pending), 0, time.perf_counter()
-    with progress, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TruncationWarning)
+    truncated_before = classifier.truncated_total
+    with progress, warnings.catch_warnings():
+        warnings.simplefilter("ignore", TruncationWarning)  # one warning for the run, below, not one per chunk
         for k, group in itertools.groupby(enumerate(rows), key=lambda item: item[0] // size):
             if k not in left:
                 continue
@@ -229,13 +231,7 @@ def _classify_shards(classifier, rows, pending: list[int], shards: Path, args, t
             left.discard(k)
             if not left:
                 break
-    # One truncation warning for the run instead of one per chunk; other warnings pass through.
-    truncated = 0
-    for w in caught:
-        if issubclass(w.category, TruncationWarning):
-            truncated += int(str(w.message).split()[0])  # "N of M text(s) exceeded ..."
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    truncated = classifier.truncated_total - truncated_before
     if truncated:
         warnings.warn(
             f"{truncated} of {sentences} sentence(s) exceeded {classifier.max_length} tokens and were "

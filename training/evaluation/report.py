@@ -19,13 +19,13 @@ import yaml
 from inference.labels import LABEL2ID, LABELS
 from inference.predictor import Classifier
 
+from ..atomic import atomic_write_text
+from ..data import read_rows
 from .baselines import run_baselines
 from .calibration import expected_calibration_error, fit_temperature, nll, save_temperature, softmax
-from .checkpoints import atomic_write_text
-from .data import read_rows
 from .metrics import compute_classification_metrics
 from .plots import plot_confusion, plot_reliability
-from .report_render import to_html, to_markdown
+from .render import to_html, to_markdown
 from .significance import accuracy, bootstrap_ci, fast_macro_f1
 
 DEFAULT_FILES = {s: f"data/claims/{s}.jsonl" for s in ("train", "validation", "test")}

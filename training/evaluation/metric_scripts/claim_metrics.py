@@ -1,6 +1,6 @@
 """Multi-class classification metrics as a local ``evaluate`` module.
 
-Loaded with ``evaluate.load("training/metric_scripts/claim_metrics.py")`` because the Hub's metric
+Loaded with ``evaluate.load("training/evaluation/metric_scripts/claim_metrics.py")`` because the Hub's metric
 scripts are out of reach offline (evaluate#315). Pass ``label_names`` to get per-class entries;
 classes absent from both predictions and references still appear, with zero scores and support.
 """

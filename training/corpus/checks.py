@@ -16,7 +16,7 @@ import numpy as np
 
 from inference.labels import LABELS
 
-from .keyword_rules import keyword_label
+from ..evaluation.keyword_rules import keyword_label
 
 SPLITS = ("train", "validation", "test")
 FIELDS = {"id": str, "text": str, "label": str, "group": str, "domain": str, "difficulty": str}

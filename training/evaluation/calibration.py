@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoints import atomic_write_text
+from ..atomic import atomic_write_text
 
 CALIBRATION_FILE = "calibration.json"
 

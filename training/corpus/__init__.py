@@ -1,0 +1,1 @@
+"""Corpus quality checks: schema, duplicates, leakage, balance, keyword baseline, label-review agreement."""

@@ -1,0 +1,1 @@
+"""Evaluation and reports: metrics with confidence intervals, calibration, significance tests, baselines, plots."""
