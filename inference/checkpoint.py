@@ -32,6 +32,7 @@ class CheckpointInfo:
     path: Path
     id2label: dict[int, str]
     max_length: int
+    max_positions: int  # the longest input the position table holds
     temperature: float
     has_torch_weights: bool
     onnx_files: tuple[str, ...]
@@ -84,14 +85,15 @@ def inspect_checkpoint(path: Path, accept_any_labels: bool = False) -> Checkpoin
         _read_json(path / "tokenizer.json")
     tokenizer_config = _read_json(path / "tokenizer_config.json") if (path / "tokenizer_config.json").is_file() else {}
     max_length = int(tokenizer_config.get("model_max_length") or 512)
-    positions = int(config.get("max_position_embeddings", 514)) - 2  # RoBERTa offsets positions by 2
+    # RoBERTa-style position ids start after the padding index.
+    positions = int(config.get("max_position_embeddings", 514)) - int(config.get("pad_token_id") or 0) - 1
     max_length = max(1, min(max_length, positions, 512))
     temperature = 1.0
     if (path / "calibration.json").is_file():
         temperature = float(_read_json(path / "calibration.json").get("temperature", 1.0))
         if not temperature > 0:
             raise ModelLoadError(f"{path / 'calibration.json'}: temperature must be > 0, got {temperature}")
-    return CheckpointInfo(path, id2label, max_length, temperature, has_torch, onnx_files)
+    return CheckpointInfo(path, id2label, max_length, max(1, positions), temperature, has_torch, onnx_files)
 
 
 def _read_json(file: Path) -> dict:

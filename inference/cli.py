@@ -12,6 +12,7 @@ from pathlib import Path
 from .checkpoint import ModelLoadError
 
 CHUNK = 512  # rows classified per call: bounded memory on large files, full batches for speed
+DEFAULT_SHARD_SIZE = 10000
 
 
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,13 +29,21 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    p.add_argument("--max-length", type=int, help="token limit per text (default: the model's own)")
+    p.add_argument(
+        "--onnx-file", help="ONNX file of the model folder to run, e.g. model.int8.onnx (implies --backend onnx)"
+    )
     batch = p.add_argument_group("batch mode (corpus scale; needs the train extras)")
     batch.add_argument(
         "--output-dir",
         help="write shards and the merged predictions.jsonl here; input may be "
         "a file or, with --document, a folder of *.txt articles",
     )
-    batch.add_argument("--shard-size", type=int, default=10000, help="input rows (articles with --document) per shard")
+    batch.add_argument(
+        "--shard-size",
+        type=int,
+        help=f"input rows (articles with --document) per shard (default {DEFAULT_SHARD_SIZE})",
+    )
     batch.add_argument("--resume", action="store_true", help="keep the complete shards of an earlier run")
     batch.add_argument(
         "--processes",
@@ -55,6 +64,8 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
         ("--batch-size", args.batch_size),
         ("--device", args.device),
         ("--backend", args.backend),
+        ("--onnx-file", args.onnx_file),
+        ("--max-length", args.max_length),
         ("--output-dir", args.output_dir),
         ("--shard-size", args.shard_size),
     ):
@@ -76,15 +87,16 @@ def iter_inputs(source: str, fmt: str | None, text_column: str = "text") -> Iter
     fmt = input_format(source, fmt)
     if fmt == "parquet":
         raise ValueError(f"{source}: Parquet input is read in batch mode only; add --output-dir DIR")
-    handle = sys.stdin if source == "-" else open(source, encoding="utf-8", newline="")  # noqa: SIM115
+    handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     name = "<stdin>" if source == "-" else source
+    lines = _decoded_lines(handle, name)
     try:
         if fmt == "text":
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(lines, 1):
                 if line.strip():
                     yield number, line.rstrip("\r\n")
         elif fmt == "jsonl":
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
                 try:
@@ -93,12 +105,25 @@ def iter_inputs(source: str, fmt: str | None, text_column: str = "text") -> Iter
                     raise ValueError(f"{name}:{number}: invalid JSON: {error.msg}") from None
                 yield number, _text_field(row, text_column, name, number)
         else:
-            reader = csv.DictReader(handle)
+            reader = csv.DictReader(lines)
             for row in reader:
                 yield reader.line_num, _text_field(row, text_column, name, reader.line_num)
     finally:
-        if handle is not sys.stdin:
+        if handle is not sys.stdin.buffer:
             handle.close()
+
+
+def _decoded_lines(handle, name: str) -> Iterator[str]:
+    """Lines decoded as UTF-8 (a BOM is dropped); invalid bytes raise ``ValueError`` naming file and line."""
+    for number, raw in enumerate(handle, 1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{name}:{number}: not valid UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
+                "re-save the file as UTF-8"
+            ) from None
+        yield line
 
 
 def _text_field(row, column: str, name: str, number: int) -> str:
@@ -118,11 +143,24 @@ def run_predict(args: argparse.Namespace) -> int:
     # Batch mode lives in training/deploy/batch.py (accelerate, pyarrow); this module stays thin.
     if getattr(args, "output_dir", None):
         raise ValueError("--output-dir (batch mode) runs through `claims predict`, which needs the train extras")
-    if getattr(args, "processes", 1) > 1:
-        raise ValueError(f"--processes {args.processes} needs --output-dir DIR (batch mode)")
+    batch_only = {
+        "--processes": getattr(args, "processes", 1) > 1,
+        "--resume": getattr(args, "resume", False),
+        "--shard-size": getattr(args, "shard_size", None) is not None,
+    }
+    for option, used in batch_only.items():
+        if used:
+            raise ValueError(f"{option} applies to batch mode only: add --output-dir DIR")
     if input_format(args.input, args.format) == "parquet":
         raise ValueError(f"{args.input}: Parquet input is read in batch mode only; add --output-dir DIR")
-    classifier = Classifier(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
+    classifier = Classifier(
+        args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        backend=args.backend,
+        onnx_file=args.onnx_file,
+        max_length=args.max_length,
+    )
     if args.document and input_format(args.input, args.format) == "text":
         # A plain-text input is one article: read it whole so sentences can span line breaks.
         text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text(encoding="utf-8")

@@ -41,7 +41,8 @@ def classify_document(classifier: Classifier, text: str) -> DocumentPrediction:
     if not isinstance(text, str):
         raise TypeError(f"document must be a string, got {type(text).__name__}")
     spans = split_sentences(text)
-    predictions = classifier.predict([s.text for s in spans]) if spans else []
+    texts = [s.text for s in spans]
+    predictions = classifier._to_predictions(classifier.predict_proba(texts, _sentences=True)) if spans else []
     counts = {label: 0 for label in classifier.labels}
     for p in predictions:
         counts[p.label] += 1

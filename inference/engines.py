@@ -12,7 +12,9 @@ def load_engine(info: CheckpointInfo, backend: str = "auto", device: str | None 
     if backend not in {"auto", "torch", "onnx"}:
         raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
     if backend == "auto":
-        backend = "torch" if info.has_torch_weights else "onnx"
+        backend = "onnx" if onnx_file or not info.has_torch_weights else "torch"
+    if backend == "torch" and onnx_file:
+        raise ValueError(f"onnx_file={onnx_file!r} needs the onnx backend, not torch")
     if backend == "torch":
         if not info.has_torch_weights:
             raise ModelLoadError(f"{info.path / 'model.safetensors'} is missing: the torch backend needs it")

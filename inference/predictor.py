@@ -77,7 +77,15 @@ class Classifier:
         self.info: CheckpointInfo = inspect_checkpoint(resolve_model_dir(model).resolve(), accept_any_labels)
         self.path = self.info.path
         self.labels: tuple[str, ...] = tuple(self.info.id2label[i] for i in range(len(self.info.id2label)))
-        self.max_length = min(max_length, 512) if max_length else self.info.max_length
+        self.max_length = self.info.max_length
+        if max_length:
+            self.max_length = min(max_length, self.info.max_positions)
+            if max_length > self.info.max_positions:
+                warnings.warn(
+                    f"max_length={max_length} exceeds the {self.info.max_positions} positions of {self.path}; "
+                    f"using {self.max_length}",
+                    stacklevel=2,
+                )
         self.batch_size = batch_size
         self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file)
         self.tokenizer = self.engine.tokenizer
@@ -97,29 +105,24 @@ class Classifier:
             return self._to_predictions(self.predict_proba([texts]))[0]
         return self._to_predictions(self.predict_proba(texts))
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
         """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order.
 
         Logits are divided by the checkpoint's calibrated temperature (``calibration.json``) if any.
         """
-        return _softmax(self.predict_logits(texts) / self.info.temperature)
+        return _softmax(self.predict_logits(texts, _sentences=_sentences) / self.info.temperature)
 
-    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_logits(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
         """Raw logits (before temperature), shape ``(len(texts), num_labels)``, in input order."""
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
         ids = encoded["input_ids"]
-        truncated = sum(1 for enc in encoded.encodings if enc.overflowing) if encoded.encodings else 0
-        self.truncated_total += truncated
-        if truncated:
-            warnings.warn(
-                f"{truncated} of {len(texts)} text(s) exceeded {self.max_length} tokens and were truncated to their "
-                "beginning; split long documents into sentences (predict_document) to classify all of them",
-                TruncationWarning,
-                stacklevel=3,
-            )
+        cut = [i for i, enc in enumerate(encoded.encodings or []) if enc.overflowing]
+        self.truncated_total += len(cut)
+        if cut:
+            self._warn_truncation(texts, cut, _sentences)
         order = np.argsort([-len(x) for x in ids], kind="stable")
         logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
@@ -133,6 +136,26 @@ class Classifier:
                 attention[j, : len(ids[row])] = 1
             logits[rows] = self.engine.logits(input_ids, attention)
         return logits
+
+    def _warn_truncation(self, texts: list[str], cut: list[int], sentences: bool) -> None:
+        """One warning per call naming the cut texts (first five) with their full length in tokens."""
+        full = {i: len(self.tokenizer(texts[i], truncation=False)["input_ids"]) for i in cut[:5]}
+        what = "sentence" if sentences else "texts"
+        shown = ", ".join(
+            f"{what}[{i}] ({full[i]} tokens, {full[i] - self.max_length} cut: {texts[i][:40]!r}...)" for i in full
+        )
+        more = f" and {len(cut) - len(full)} more" if len(cut) > len(full) else ""
+        hint = (
+            "raise max_length (up to the model's position table) or retrain with a longer model.max_length"
+            if sentences
+            else "split long documents into sentences (predict_document) to classify all of them"
+        )
+        warnings.warn(
+            f"{len(cut)} of {len(texts)} {'sentence' if sentences else 'text'}(s) exceeded {self.max_length} tokens "
+            f"and were truncated to their beginning: {shown}{more}; {hint}",
+            TruncationWarning,
+            stacklevel=5,
+        )
 
     def predict_document(self, text: str):
         """Split an article into sentences and classify each (see ``inference.document``)."""
@@ -184,18 +207,26 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _cached_classifier(path: str, mtime: int, device: str | None, batch_size: int) -> Classifier:
+def _cached_classifier(path: str, stamp: tuple, device: str | None, batch_size: int) -> Classifier:
     return Classifier(path, device=device, batch_size=batch_size)
 
 
 def get_classifier(model: str | os.PathLike | None = None, *, device: str | None = None, batch_size: int = 32):
-    """A ``Classifier`` cached per model path and device (reloaded if the weights file changes)."""
+    """A ``Classifier`` cached per model path and device, reloaded when its weights or calibration change."""
     path = resolve_model_dir(model).resolve()
-    weights = path / "model.safetensors"
     if not path.is_dir():
         raise ModelLoadError(f"model directory not found: {path}")
-    mtime = weights.stat().st_mtime_ns if weights.exists() else 0
-    return _cached_classifier(str(path), mtime, device, batch_size)
+    stamp = tuple(_file_stamp(path / name) for name in ("model.safetensors", "calibration.json", "config.json"))
+    return _cached_classifier(str(path), stamp, device, batch_size)
+
+
+def _file_stamp(path) -> tuple[int, int]:
+    """(modification time, size) of a file, (0, 0) when it is absent."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def predict(

@@ -275,7 +275,7 @@ def test_blank_parquet_text_names_file_and_row(tmp_path, tiny_model_dir):
 
 def test_processes_without_output_dir_is_refused(tmp_path, tiny_model_dir, capsys):
     assert _predict([str(tmp_path / "x.txt"), "--model", str(tiny_model_dir), "--processes", "2"]) == 2
-    assert "--processes 2 needs --output-dir" in capsys.readouterr().err
+    assert "--processes applies to batch mode only: add --output-dir" in capsys.readouterr().err
 
 
 def test_run_killed_midway_resumes_to_the_same_output(tmp_path, tiny_model_dir, sentences):

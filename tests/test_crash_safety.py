@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inference import Classifier
 from inference.labels import LABELS
 
@@ -43,7 +45,7 @@ def test_training_killed_at_random_points_then_resumed(tmp_path):
         "--output-dir",
         str(out),
         "--set",
-        "training.num_train_epochs=4",
+        "training.num_train_epochs=12",  # long enough (about 20 s) that the kills below land mid-run
         "--set",
         "data.max_train_samples=600",
         "--resume",
@@ -65,7 +67,7 @@ def test_training_killed_at_random_points_then_resumed(tmp_path):
     final = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["training"]["global_step"] == 4 * 38
+    assert metrics["training"]["global_step"] == 12 * 38
     assert 0 <= metrics["test"]["macro_f1"] <= 1
     assert Classifier(out).predict(["Le maire dément.", "Aucun risque."])[0].label in LABELS
     assert not (out / ".staging").exists()
@@ -129,3 +131,49 @@ def test_export_killed_midway_leaves_no_partial_file(tiny_model_dir, tmp_path):
     assert subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, timeout=600).returncode == 0
     for name in ("model.onnx", "model.int8.onnx"):
         onnx.checker.check_model(str(model / name))
+
+
+_KILL_WHILE_PUBLISHING = """
+import os, signal, sys
+import training.train as train
+real_replace, real_publish = os.replace, train.publish_model
+kill_at = int(os.environ["KILL_AT_REPLACE"])  # 0 = just before the weights move in
+
+def publish(staging, out):
+    calls = []
+    def replace(src, dst):
+        calls.append(dst)
+        last = os.path.basename(str(src)) == "model.safetensors"
+        if (kill_at == 0 and last) or len(calls) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_replace(src, dst)
+    os.replace = replace
+    try:
+        real_publish(staging, out)
+    finally:
+        os.replace = real_replace
+
+train.publish_model = publish
+from training.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("kill_at", [1, 3, 0])
+def test_kill_inside_the_publishing_window_never_leaves_a_partial_model(tmp_path, kill_at):
+    """SIGKILL at a chosen ``os.replace`` of the final publication (0: just before the weights move in)."""
+    out = tmp_path / "run"
+    args = ["train", "--config", str(TINY_CONFIG), "--output-dir", str(out), "--set", "training.max_steps=6"]
+    env = {**ENV, "KILL_AT_REPLACE": str(kill_at)}
+    killed = subprocess.run([sys.executable, "-c", _KILL_WHILE_PUBLISHING, *args], cwd=ROOT, env=env, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, "the kill did not happen inside publish_model"
+    assert (out / ".staging").exists(), "killed while publishing: the staging folder is still there"
+    assert not (out / "model.safetensors").exists(), "weights must move in last, after every other file"
+    resumed = subprocess.run(
+        [sys.executable, "-m", "training.cli", *args, "--resume"], cwd=ROOT, env=ENV, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not (out / ".staging").exists()
+    assert Classifier(out).predict("Le ministre dément.").label in LABELS
+    # Training had finished before publication: the resumed run picks up its last checkpoint.
+    assert json.loads((out / "metrics.json").read_text())["training"]["resumed_from"].endswith("checkpoint-6")

@@ -89,7 +89,12 @@ def test_cli_reads_jsonl_and_csv_text_columns(tiny_model_dir, tmp_path):
     csv_file = tmp_path / "in.csv"
     csv_file.write_text('id,text\n1,"Phrase CSV, avec virgule."\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert _run([str(jsonl)], tiny_model_dir).returncode == 0
+    from_jsonl = _run([str(jsonl)], tiny_model_dir)
+    assert from_jsonl.returncode == 0, from_jsonl.stderr
+    row = json.loads(from_jsonl.stdout)
+    assert (row["line"], row["text"]) == (1, "Phrase JSON.")
+    assert row["label"] == Classifier(tiny_model_dir).predict("Phrase JSON.").label
+    assert sum(row["scores"].values()) == pytest.approx(1.0, abs=1e-4)
     result = _run([str(csv_file), "--output", str(out)], tiny_model_dir)
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["text"] == "Phrase CSV, avec virgule."

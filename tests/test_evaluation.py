@@ -157,7 +157,14 @@ def test_compare_reports(report, tmp_path):
     second = evaluate_model(model, tmp_path / "second", calibrate=False, n_bootstrap=50)
     table = compare_reports([out, tmp_path / "second"], n_bootstrap=100)
     assert table.count("\n") == 3 and str(tmp_path / "second") in table
-    assert second["calibration"]["temperature"] == 1.0
+    # Without --calibrate the report keeps the temperature inference applies: the one just fitted.
+    assert second["calibration"]["temperature"] == pytest.approx(
+        json.loads((model / "calibration.json").read_text())["temperature"]
+    )
+    # Same model, same sentences, same predictions: no difference and nothing significant.
+    row = next(line for line in table.splitlines() if line.startswith(f"| {tmp_path / 'second'} "))
+    delta, p_boot, p_mcnemar = [cell.strip() for cell in row.strip("|").split("|")][-3:]
+    assert (delta, p_boot, p_mcnemar) == ("+0.000", "1.0000", "1.0000")
 
 
 def test_compare_refuses_reports_on_different_data(report, tmp_path):

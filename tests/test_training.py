@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import torch
 import yaml
 from safetensors import safe_open
 
@@ -90,13 +91,16 @@ def test_resume_after_sigkill_ends_with_a_valid_model(tmp_path):
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
-    while time.time() < deadline and last_complete_checkpoint(out / "checkpoints", remove_incomplete=False) is None:
+    while (
+        time.time() < deadline
+        and last_complete_checkpoint(out.with_name("killed.checkpoints"), remove_incomplete=False) is None
+    ):
         assert proc.poll() is None, "training ended before it could be killed"
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "model.safetensors").exists(), "a killed run must not leave a final model"
-    checkpoint = last_complete_checkpoint(out / "checkpoints")
+    checkpoint = last_complete_checkpoint(out.with_name("killed.checkpoints"))
     assert checkpoint is not None
     resumed = subprocess.run(
         cmd[:-4] + ["--set", "training.num_train_epochs=3", "--set", "data.max_train_samples=600", "--resume"],
@@ -108,7 +112,14 @@ def test_resume_after_sigkill_ends_with_a_valid_model(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["resumed_from"] == str(checkpoint)
+    # The resumed run continued from the checkpoint's step and optimiser: AdamW's step counter in the last
+    # checkpoint counts the steps of both runs (a fresh optimiser would count only the resumed run's).
+    step = int(checkpoint.name.split("-")[1])
+    assert f"--resume: continuing from {checkpoint} (step {step})" in resumed.stderr
     assert metrics["training"]["global_step"] == 3 * 38
+    last = last_complete_checkpoint(out.with_name("killed.checkpoints"), remove_incomplete=False)
+    optimizer = torch.load(last / "optimizer.pt", weights_only=True)  # written by this test's own run
+    assert step < 3 * 38 and max(int(s["step"]) for s in optimizer["state"].values()) == 3 * 38
     assert Classifier(out).predict(["Une phrase.", "Une autre phrase ici."])[1].label in LABELS
 
 
@@ -177,3 +188,31 @@ def test_two_process_run_matches_single_process_with_accumulation(tmp_path):
     ):
         assert {k: a.get_slice(k).get_shape() for k in a.keys()} == {k: b.get_slice(k).get_shape() for k in b.keys()}
     assert abs(ddp["validation"]["accuracy"] - single["validation"]["accuracy"]) < 0.1
+
+
+def test_local_mlm_checkpoint_gets_a_fresh_head_and_keeps_its_tokenizer(tmp_path, caplog):
+    """A pretrained encoder folder (masked-LM head, its own tokenizer), as camembert-base is on disk."""
+    from transformers import AutoTokenizer, CamembertConfig, CamembertForMaskedLM
+
+    from training.tokenizer import train_tokenizer
+
+    from .conftest import corpus_texts
+
+    source = tmp_path / "mlm"
+    tokenizer = train_tokenizer(corpus_texts("validation", 300), vocab_size=500, max_length=64)
+    config = CamembertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=66, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    CamembertForMaskedLM(config).save_pretrained(source)
+    tokenizer.save_pretrained(source)
+    with caplog.at_level("WARNING", logger="training.model"):
+        metrics = main(
+            TINY_CONFIG, [f"model.name_or_path={source}", "training.max_steps=4"], output_dir=tmp_path / "ft"
+        )
+    assert metrics["training"]["global_step"] == 4
+    assert "no classification labels" in caplog.text and "classifier.out_proj.weight" in caplog.text
+    # The fine-tuned model speaks the source's vocabulary, not one learnt on the training split.
+    assert AutoTokenizer.from_pretrained(tmp_path / "ft").get_vocab() == tokenizer.get_vocab()
+    saved = json.loads((tmp_path / "ft" / "config.json").read_text())
+    assert saved["architectures"] == ["CamembertForSequenceClassification"] and saved["vocab_size"] == len(tokenizer)

@@ -16,11 +16,16 @@ DERIVED_FILES = ("calibration.json", "model.onnx", "model.int8.onnx")
 _REQUIRED = ("model.safetensors", "config.json", "optimizer.pt", "scheduler.pt")
 
 
-def is_complete_checkpoint(path: Path) -> bool:
-    """True when every file of a Trainer checkpoint is present and ``trainer_state.json`` (written last) parses."""
+def is_complete_checkpoint(path: Path, num_processes: int = 1) -> bool:
+    """True when every file of a Trainer checkpoint is present and ``trainer_state.json`` (written last) parses.
+
+    A run of ``num_processes`` > 1 also needs each rank's RNG state (``rng_state_{rank}.pth``); one
+    process writes ``rng_state.pth``.
+    """
+    rng = ["rng_state.pth"] if num_processes == 1 else [f"rng_state_{r}.pth" for r in range(num_processes)]
     try:
         json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-        if not all((path / name).is_file() and (path / name).stat().st_size > 0 for name in _REQUIRED):
+        if not all((path / name).is_file() and (path / name).stat().st_size > 0 for name in (*_REQUIRED, *rng)):
             return False
         check_safetensors(path / "model.safetensors")
     except (OSError, ValueError, ModelLoadError):
@@ -28,15 +33,18 @@ def is_complete_checkpoint(path: Path) -> bool:
     return True
 
 
-def last_complete_checkpoint(folder: Path, remove_incomplete: bool = True) -> Path | None:
-    """The newest complete ``checkpoint-N`` in ``folder``; incomplete ones (a run killed mid-save) are removed."""
+def last_complete_checkpoint(folder: Path, remove_incomplete: bool = True, num_processes: int = 1) -> Path | None:
+    """The newest complete ``checkpoint-N`` in ``folder``; incomplete ones (a run killed mid-save) are removed.
+
+    In a run of several processes only the main process may pass ``remove_incomplete=True``.
+    """
     if not folder.is_dir():
         return None
     found = sorted(
         (int(m.group(1)), p) for p in folder.iterdir() if p.is_dir() and (m := _CHECKPOINT_RE.match(p.name))
     )
     for _, path in reversed(found):
-        if is_complete_checkpoint(path):
+        if is_complete_checkpoint(path, num_processes):
             return path
         if remove_incomplete:
             shutil.rmtree(path, ignore_errors=True)

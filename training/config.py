@@ -80,12 +80,27 @@ class TrainingConfig:
     max_steps: int = -1  # >0 overrides num_train_epochs
     use_cpu: bool = False
     torch_threads: int | None = None  # intra-op threads on CPU; null leaves torch's default
+    # Trainer checkpoints (with optimiser state) go beside the model, never inside the published folder;
+    # null means "<output_dir>.checkpoints".
+    checkpoint_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.mixed_precision not in {"auto", "no", "bf16", "fp16"}:
             raise ValueError(f"training.mixed_precision must be auto|no|bf16|fp16, got {self.mixed_precision!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"training.learning_rate must be > 0, got {self.learning_rate}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(
+                f"training.warmup_ratio is a fraction of the total steps and must be in [0, 1), got "
+                f"{self.warmup_ratio}"
+            )
+
+    def checkpoints_path(self) -> Path:
+        """Where Trainer checkpoints go: ``checkpoint_dir``, else a sibling ``<output_dir>.checkpoints``."""
+        if self.checkpoint_dir:
+            return Path(self.checkpoint_dir)
+        out = Path(self.output_dir)
+        return out.with_name(f"{out.name}.checkpoints")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     CamembertConfig,
@@ -75,17 +76,38 @@ def build_model(
 def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     source = resolve_source(config.name_or_path)
     kwargs = {"local_files_only": not Path(source).is_dir() and _offline()}
-    model = AutoModelForSequenceClassification.from_pretrained(
+    source_labels = _source_labels(AutoConfig.from_pretrained(source, **kwargs))
+    same_labels = source_labels is not None and sorted(source_labels) == sorted(LABELS)
+    label_kwargs = {} if same_labels else {"num_labels": len(LABELS)}
+    model, info = AutoModelForSequenceClassification.from_pretrained(
         source,
-        num_labels=len(LABELS),
-        id2label=dict(ID2LABEL),
-        label2id=dict(LABEL2ID),
         dtype=torch.float32,
         use_safetensors=True,  # never unpickle downloaded weights
         trust_remote_code=False,
-        ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 4-way one
+        ignore_mismatched_sizes=not same_labels,  # a head of another size is replaced, and reported below
+        output_loading_info=True,
+        **label_kwargs,
         **kwargs,
     )
+    if same_labels:
+        if list(source_labels) != list(LABELS):
+            # A claims model saved with another label order: move each head row to its label's new id.
+            _reorder_head(model, [source_labels.index(label) for label in LABELS])
+            logger.warning("%s: head rows reordered from %s to %s", source, list(source_labels), list(LABELS))
+    else:
+        fresh = sorted({*info.get("missing_keys", ()), *(k for k, *_ in info.get("mismatched_keys", ()))})
+        if source_labels is not None and not fresh:
+            # Same head size, other labels (e.g. LABEL_0..3): its rows mean nothing here, so start it afresh.
+            _reset_head(model)
+            fresh = [name for name, _ in model.classifier.named_parameters(prefix="classifier")]
+        logger.warning(
+            "%s has %s; the classification head is initialised afresh (%s)",
+            source,
+            f"labels {list(source_labels)}" if source_labels else "no classification labels",
+            ", ".join(fresh) or "no tensor reported",
+        )
+    model.config.id2label, model.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
+    model.config.num_labels = len(LABELS)
     # RoBERTa-style position ids start after the padding index: longer inputs would index past the table.
     positions = model.config.max_position_embeddings - (model.config.pad_token_id or 0) - 1
     if config.max_length > positions:
@@ -93,6 +115,32 @@ def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTo
         config.max_length = positions
     tokenizer = AutoTokenizer.from_pretrained(source, model_max_length=config.max_length, **kwargs)
     return model, tokenizer
+
+
+def _source_labels(source_config) -> tuple[str, ...] | None:
+    """The label names of a checkpoint's classification head, in id order; None for a bare encoder."""
+    architectures = source_config.architectures or []
+    if not any(name.endswith("ForSequenceClassification") for name in architectures):
+        return None
+    id2label = {int(k): v for k, v in source_config.id2label.items()}
+    return tuple(id2label[i] for i in range(len(id2label)))
+
+
+def _reorder_head(model: PreTrainedModel, order: list[int]) -> None:
+    """Row ``i`` of the output projection becomes the source's row ``order[i]``."""
+    out_proj = model.classifier.out_proj
+    with torch.no_grad():
+        out_proj.weight.copy_(out_proj.weight[order].clone())
+        out_proj.bias.copy_(out_proj.bias[order].clone())
+
+
+def _reset_head(model: PreTrainedModel) -> None:
+    std = model.config.initializer_range
+    with torch.no_grad():
+        for module in model.classifier.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.weight.normal_(0.0, std)
+                module.bias.zero_()
 
 
 def resolve_source(name_or_path: str) -> str:
@@ -106,6 +154,14 @@ def resolve_source(name_or_path: str) -> str:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelUnavailableError(f"{path} is not a model directory: config.json is missing")
+        has_safetensors = any(path.glob("*.safetensors")) or (path / "model.safetensors.index.json").is_file()
+        if not has_safetensors and any(path.glob("pytorch_model*.bin")):
+            raise ModelUnavailableError(
+                f"{path} holds only pickled weights (pytorch_model.bin), which this package never loads: unpickling "
+                f"can run arbitrary code. If you trust where this folder came from, convert it once with\n"
+                f"  claims convert --model {path}\n"
+                f"which writes model.safetensors beside it (read with torch.load(weights_only=True))."
+            )
         return str(path)
     if _in_cache(name_or_path):
         return name_or_path
@@ -114,7 +170,7 @@ def resolve_source(name_or_path: str) -> str:
             f"model {name_or_path!r} is not available offline: it is not a local directory, it is not in the "
             f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n"
             f"  1. point model.name_or_path at a local copy: --set model.name_or_path=/path/to/camembert-base\n"
-            f"  2. download it once on a connected machine (huggingface-cli download {name_or_path}) and copy the "
+            f"  2. download it once on a connected machine (hf download {name_or_path}) and copy the "
             f"cache here (HF_HOME)\n"
             f"  3. train the offline model instead: claims train --config configs/camembert-mini.yaml"
         )

@@ -23,7 +23,7 @@ from .data import load_splits
 from .evaluation.metrics import compute_classification_metrics
 from .model import build_model
 from .tokenizer import train_tokenizer
-from .trainer import CHECKPOINT_DIR, build_trainer
+from .trainer import build_trainer, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +50,36 @@ def main(
     if config.training.torch_threads:
         torch.set_num_threads(config.training.torch_threads)
     set_seed(config.training.seed)
+    # The precision actually used is what run_config.yaml records, not "auto".
+    config.training.mixed_precision = resolve_precision(config.training.mixed_precision, config.training.use_cpu)
+    checkpoints = config.training.checkpoints_path()
 
-    # 2. Data, checked line by line before datasets reads it.
-    splits = load_splits(config.data)
-    checkpoint = last_complete_checkpoint(out / CHECKPOINT_DIR) if resume else None
-    if resume and checkpoint is None and state.is_main_process:
-        logger.warning("--resume: no complete checkpoint in %s, starting from scratch", out / CHECKPOINT_DIR)
-    if not resume and state.is_main_process and (out / CHECKPOINT_DIR).exists():
+    # 2. Data, checked line by line before datasets reads it (the main process first fills the cache).
+    with state.main_process_first():
+        splits = load_splits(config.data)
+    checkpoint = None
+    if resume:
+        # Only the main process deletes incomplete checkpoints; the others wait, then look.
+        with state.main_process_first():
+            checkpoint = last_complete_checkpoint(
+                checkpoints, remove_incomplete=state.is_main_process, num_processes=state.num_processes
+            )
+        if state.is_main_process:
+            if checkpoint is None:
+                logger.warning("--resume: no complete checkpoint in %s, starting from scratch", checkpoints)
+            else:
+                state_file = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+                logger.warning("--resume: continuing from %s (step %d)", checkpoint, state_file["global_step"])
+    if not resume and state.is_main_process and checkpoints.exists():
         # A fresh run must not rotate, or resume from, an earlier run's checkpoints.
-        shutil.rmtree(out / CHECKPOINT_DIR)
+        shutil.rmtree(checkpoints)
     state.wait_for_everyone()
 
     # 3. Tokenizer and model. A from-scratch tokenizer is trained once by the main process and
     #    shared through disk, so every process (and a resumed run) sees the same vocabulary.
     tokenizer = None
     if config.model.name_or_path is None:
-        tokenizer_dir = out / CHECKPOINT_DIR / "tokenizer"
+        tokenizer_dir = checkpoints / "tokenizer"
         with state.main_process_first():
             if state.is_main_process and not (checkpoint and (tokenizer_dir / "tokenizer.json").is_file()):
                 texts = splits["train"]["text"]
@@ -79,15 +93,16 @@ def main(
         return tokenizer(batch["text"], truncation=True, max_length=config.model.max_length)
 
     encoded = {}
-    for name, split in splits.items():
-        if name == "test":
-            continue
-        keep = ["input_ids", "attention_mask", "labels"]
-        ds = split.map(encode, batched=True, desc=f"tokenizing {name}").rename_column("label", "labels")
-        encoded[name] = ds.remove_columns([c for c in ds.column_names if c not in keep])
+    with state.main_process_first():
+        for name, split in splits.items():
+            if name == "test":
+                continue
+            keep = ["input_ids", "attention_mask", "labels"]
+            ds = split.map(encode, batched=True, desc=f"tokenizing {name}").rename_column("label", "labels")
+            encoded[name] = ds.remove_columns([c for c in ds.column_names if c not in keep])
 
     # 5. Train, resuming from the last complete checkpoint when asked.
-    trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"], out)
+    trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"])
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - started

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from datasets import Dataset
 from transformers import (
@@ -21,21 +19,27 @@ from .config import RunConfig
 from .evaluation.metrics import compute_metrics
 from .loss import class_weights, make_loss
 
-CHECKPOINT_DIR = "checkpoints"
+
+def resolve_precision(mode: str, use_cpu: bool = False) -> str:
+    """The precision a run actually uses: ``no`` (fp32), ``bf16`` or ``fp16``.
+
+    ``auto`` gives bf16 only on GPUs with native bf16 (compute capability 8.0 or more; older cards such as the
+    T4 or V100 report ``is_bf16_supported()`` through slow emulation), fp16 with loss scaling on older GPUs, and
+    fp32 whenever training runs on the CPU (CPU autocast is slower here and changes the published figures).
+    """
+    if mode != "auto":
+        return mode
+    if use_cpu or not torch.cuda.is_available():
+        return "no"
+    major, _ = torch.cuda.get_device_capability()
+    return "bf16" if major >= 8 else "fp16"
 
 
-def resolve_precision(mode: str) -> dict[str, bool]:
-    """``auto`` picks bf16 on a GPU that supports it and full fp32 elsewhere (CPU autocast is slower here)."""
-    if mode == "auto":
-        mode = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-    return {"bf16": mode == "bf16", "fp16": mode == "fp16"}
-
-
-def build_training_args(config: RunConfig, output_dir: Path) -> TrainingArguments:
+def build_training_args(config: RunConfig) -> TrainingArguments:
     """Map the run config onto ``TrainingArguments`` (evaluate and checkpoint every epoch)."""
     t = config.training
     return TrainingArguments(
-        output_dir=str(output_dir / CHECKPOINT_DIR),
+        output_dir=str(config.training.checkpoints_path()),
         num_train_epochs=t.num_train_epochs,
         max_steps=t.max_steps,
         per_device_train_batch_size=t.per_device_train_batch_size,
@@ -43,7 +47,7 @@ def build_training_args(config: RunConfig, output_dir: Path) -> TrainingArgument
         gradient_accumulation_steps=t.gradient_accumulation_steps,
         learning_rate=t.learning_rate,
         weight_decay=t.weight_decay,
-        warmup_steps=t.warmup_ratio,  # a float below 1 is a fraction of the total steps in transformers 5
+        warmup_steps=t.warmup_ratio,  # a float in [0, 1) is a fraction of the total steps in transformers 5
         lr_scheduler_type=t.lr_scheduler_type,
         max_grad_norm=t.max_grad_norm,
         eval_strategy="epoch",
@@ -60,7 +64,8 @@ def build_training_args(config: RunConfig, output_dir: Path) -> TrainingArgument
         dataloader_num_workers=t.dataloader_num_workers,
         train_sampling_strategy="group_by_length",  # batches of similar length pad less
         report_to="none",
-        **resolve_precision(t.mixed_precision),
+        bf16=t.mixed_precision == "bf16",
+        fp16=t.mixed_precision == "fp16",  # the Trainer adds dynamic loss scaling
     )
 
 
@@ -70,7 +75,6 @@ def build_trainer(
     tokenizer: PreTrainedTokenizerBase,
     train: Dataset,
     validation: Dataset,
-    output_dir: Path,
 ) -> Trainer:
     """A ``Trainer`` with dynamic padding, macro-F1 model selection and optional class weights."""
     t = config.training
@@ -80,7 +84,7 @@ def build_trainer(
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
     return Trainer(
         model=model,
-        args=build_training_args(config, output_dir),
+        args=build_training_args(config),
         train_dataset=train,
         eval_dataset=validation,
         processing_class=tokenizer,

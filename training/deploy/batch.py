@@ -19,14 +19,21 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from inference.cli import input_format, iter_inputs
+from inference.cli import DEFAULT_SHARD_SIZE, input_format, iter_inputs
 from inference.predictor import TruncationWarning
 
 from ..atomic import atomic_write_text
 from .launch import launch_command
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFEST_FIELDS = ("input", "input_size", "input_mtime_ns", "format", "mode", "text_column", "shard_size", "model")
+MANIFEST_FIELDS = (
+    "input", "input_size", "input_mtime_ns", "format", "mode", "text_column", "shard_size",
+    "model", "model_files", "backend", "onnx_file", "max_length",
+)  # fmt: skip
+# Files of a model folder that change its outputs; each is identified by size and modification time.
+MODEL_FILE_PATTERNS = ("*.safetensors", "*.onnx", "config.json", "calibration.json", "tokenizer*.json",
+                       "special_tokens_map.json", "*.model")  # fmt: skip
+MERGE_LOCK = ".merge.lock"
 MIN_CHUNK = 512  # sentences per predict() call: bounded memory, full batches
 
 
@@ -37,6 +44,8 @@ def run_batch(args: argparse.Namespace) -> int:
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         return subprocess.call(launch_command(args), env={**os.environ, "PYTHONPATH": path})
     # 2. Check the input; counting the rows also validates every one of them, on every rank.
+    if args.shard_size is None:
+        args.shard_size = DEFAULT_SHARD_SIZE
     source, fmt = _check_arguments(args)
     articles = _article_files(source, fmt) if args.document and fmt in ("folder", "text") else None
     total = len(articles) if articles is not None else count_rows(source, fmt, args.text_column)
@@ -58,7 +67,7 @@ def run_batch(args: argparse.Namespace) -> int:
         check_manifest(out / "manifest.json", manifest)
     if state.is_main_process:
         shards.mkdir(parents=True, exist_ok=True)
-        stale = [*shards.glob(".part-*"), out / "predictions.jsonl", out / "articles.jsonl"]
+        stale = [*shards.glob(".part-*"), out / "predictions.jsonl", out / "articles.jsonl", out / MERGE_LOCK]
         for path in stale + ([] if args.resume else list(shards.glob("part-*.jsonl"))):
             path.unlink(missing_ok=True)
         atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
@@ -70,9 +79,9 @@ def run_batch(args: argparse.Namespace) -> int:
         classifier = _load_classifier(args, model, state)
         rows = _iter_articles(articles) if articles is not None else iter_rows(source, fmt, args.text_column)
         _classify_shards(classifier, rows, pending, shards, args, total, state.is_main_process)
-    state.wait_for_everyone()
-    # 5. Rank 0 merges the shards in order.
-    if state.is_main_process:
+    # 5. No final barrier (a process-group wait times out after 10-30 min when shards are uneven): whichever
+    #    process finds every shard written after writing its own merges them in order, once.
+    if _claim_merge(shards, n_shards, out):
         merge_shards(shards, n_shards, out, document=args.document)
         done = {
             "articles" if args.document else "rows": total,
@@ -83,6 +92,17 @@ def run_batch(args: argparse.Namespace) -> int:
     if state.num_processes > 1:
         state.destroy_process_group()
     return 0
+
+
+def _claim_merge(shards: Path, n_shards: int, out: Path) -> bool:
+    """True for the one process that should merge: every shard exists and it created the merge lock first."""
+    if not all(shard_path(shards, k).exists() for k in range(n_shards)):
+        return False  # a process still working will find them all when it finishes
+    try:
+        os.close(os.open(out / MERGE_LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _check_arguments(args: argparse.Namespace) -> tuple[Path, str]:
@@ -159,7 +179,18 @@ def build_manifest(source: Path, fmt: str, args: argparse.Namespace, model: Path
         "text_column": args.text_column,
         "shard_size": args.shard_size,
         "model": str(model),
+        "model_files": model_fingerprint(model),
+        "backend": args.backend,
+        "onnx_file": args.onnx_file,
+        "max_length": args.max_length,
     }
+
+
+def model_fingerprint(model: Path) -> dict[str, str]:
+    """Size and modification time of every file of ``model`` that changes its outputs (weights, config,
+    calibration, tokenizer, ONNX graphs), so that a resume after retraining or recalibrating is refused."""
+    files = sorted({path for pattern in MODEL_FILE_PATTERNS for path in model.glob(pattern) if path.is_file()})
+    return {path.name: f"{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in files}
 
 
 def check_manifest(path: Path, manifest: dict) -> None:
@@ -171,10 +202,14 @@ def check_manifest(path: Path, manifest: dict) -> None:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: unreadable manifest ({error.msg}); rerun without --resume") from None
     for field in MANIFEST_FIELDS:
-        if previous.get(field) != manifest[field]:
+        before, now = previous.get(field), manifest[field]
+        if before != now and isinstance(before, dict) and isinstance(now, dict):
+            name = next(k for k in sorted({*before, *now}) if before.get(k) != now.get(k))
+            field, before, now = f"{field}[{name!r}]", before.get(name, "absent"), now.get(name, "absent")
+        if before != now:
             raise ValueError(
-                f"cannot resume: {field} differs from {path} ({previous.get(field)!r} there, {manifest[field]!r} "
-                "now); rerun without --resume to start over, or use another --output-dir"
+                f"cannot resume: {field} differs from {path} ({before!r} there, {now!r} now); rerun without "
+                "--resume to start over, or use another --output-dir"
             )
 
 
@@ -190,7 +225,14 @@ def _load_classifier(args: argparse.Namespace, model: Path, state):
     device = args.device
     if device in (None, "cuda") and torch.cuda.is_available():
         device = f"cuda:{state.local_process_index}"  # one GPU per process
-    return Classifier(model, device=device or "cpu", batch_size=args.batch_size, backend=args.backend)
+    return Classifier(
+        model,
+        device=device or "cpu",
+        batch_size=args.batch_size,
+        backend=args.backend,
+        onnx_file=args.onnx_file,
+        max_length=args.max_length,
+    )
 
 
 def _classify_shards(classifier, rows, pending: list[int], shards: Path, args, total: int, show: bool) -> None:

@@ -36,14 +36,16 @@ def evaluate_model(
     model_dir: str | Path,
     out_dir: str | Path,
     data_file: str | Path | None = None,
-    split: str = "test",
+    split: str | None = None,
     calibrate: bool = True,
     n_bootstrap: int = 1000,
 ) -> dict[str, Any]:
     """Evaluate a model and write the full report; returns the metrics written to ``metrics.json``."""
     model_dir, out_dir = Path(model_dir), Path(out_dir)
+    if data_file is not None and split is not None:
+        raise ValueError(f"give either --data ({data_file}) or --split ({split}), not both")
     files = _data_files(model_dir)
-    data_file = Path(data_file or files[split])
+    data_file = Path(data_file or files[split or "test"])
 
     # 1. Data and raw model logits (temperature applied below, so before/after can be compared).
     rows = read_rows(data_file)
@@ -53,8 +55,9 @@ def evaluate_model(
     column = [classifier.labels.index(label) for label in LABELS]  # checkpoint order -> LABELS order
     logits = classifier.predict_logits(texts)[:, column]
 
-    # 2. Calibration: a temperature fitted on validation, stored with the model.
-    temperature, calibration = 1.0, None
+    # 2. Calibration: a temperature fitted on validation, stored with the model. Without it the report shows
+    #    the temperature inference actually applies (an earlier calibration.json, else 1).
+    temperature, calibration = classifier.info.temperature, None
     if calibrate:
         val_rows = read_rows(files["validation"])
         val_logits = classifier.predict_logits([r["text"] for r in val_rows])[:, column]
@@ -74,7 +77,7 @@ def evaluate_model(
         "temperature": temperature,
         "ece_before": ece_before,
         "ece_after": ece_after,
-        "fitted_on": str(files["validation"]) if calibrate else None,
+        "fitted_on": str(files["validation"]) if calibrate else _previous_calibration(model_dir),
     }
 
     # 3. Metrics with bootstrap intervals, and breakdowns by difficulty and domain.
@@ -144,15 +147,36 @@ def _tmp(path: Path) -> Path:
 
 
 def _data_files(model_dir: Path) -> dict[str, Path]:
-    """The splits the model was trained with (from its ``run_config.yaml``), else the bundled corpus."""
+    """The splits the model was trained with (from its ``run_config.yaml``); the bundled corpus without one.
+
+    Raises:
+        FileNotFoundError: ``run_config.yaml`` names a file that does not exist from the current directory
+            (never silently replaced by the bundled corpus).
+    """
     files = dict(DEFAULT_FILES)
     run_config = model_dir / "run_config.yaml"
     if run_config.is_file():
         data = (yaml.safe_load(run_config.read_text(encoding="utf-8")) or {}).get("data", {})
         for split in files:
-            if data.get(f"{split}_file") and Path(data[f"{split}_file"]).is_file():
-                files[split] = data[f"{split}_file"]
+            named = data.get(f"{split}_file")
+            if not named:
+                continue
+            if not Path(named).is_file():
+                raise FileNotFoundError(
+                    f"{run_config}: data.{split}_file is {named!r}, which does not exist from {Path.cwd()}; run "
+                    "claims evaluate from the directory training ran in, or give the file with --data "
+                    "(calibration and baselines also need the validation and train files)"
+                )
+            files[split] = named
     return {split: Path(path) for split, path in files.items()}
+
+
+def _previous_calibration(model_dir: Path) -> str | None:
+    """Where the temperature already stored with the model was fitted, if one is stored."""
+    path = model_dir / "calibration.json"
+    if not path.is_file():
+        return None
+    return str(json.loads(path.read_text(encoding="utf-8")).get("fitted_on") or path)
 
 
 def _breakdown(rows: list[dict], gold: np.ndarray, pred: np.ndarray, field: str) -> dict[str, dict]:
