@@ -96,6 +96,23 @@ def inspect_checkpoint(path: Path, accept_any_labels: bool = False) -> Checkpoin
     return CheckpointInfo(path, id2label, max_length, max(1, positions), temperature, has_torch, onnx_files)
 
 
+# Files of a model folder that change its outputs: weights, ONNX graphs, config, calibration, tokenizer.
+MODEL_FILE_PATTERNS = ("*.safetensors", "*.onnx", "config.json", "calibration.json", "tokenizer*.json",
+                       "special_tokens_map.json", "*.model")  # fmt: skip
+
+
+def model_fingerprint(path: Path) -> dict[str, str]:
+    """``{file name: "size:mtime_ns"}`` for every file of ``path`` that changes its outputs.
+
+    Keys the model cache and the batch manifest: retraining, recalibrating or re-exporting a folder changes it.
+    """
+    fingerprint = {}
+    for file in sorted({f for pattern in MODEL_FILE_PATTERNS for f in path.glob(pattern) if f.is_file()}):
+        stat = file.stat()
+        fingerprint[file.name] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return fingerprint
+
+
 def _read_json(file: Path) -> dict:
     if not file.is_file():
         raise ModelLoadError(f"{file} is missing")

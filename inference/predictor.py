@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, resolve_model_dir
+from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, model_fingerprint, resolve_model_dir
 from .engines import load_engine
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -212,21 +212,13 @@ def _cached_classifier(path: str, stamp: tuple, device: str | None, batch_size: 
 
 
 def get_classifier(model: str | os.PathLike | None = None, *, device: str | None = None, batch_size: int = 32):
-    """A ``Classifier`` cached per model path and device, reloaded when its weights or calibration change."""
+    """A ``Classifier`` cached per model path and device, reloaded when a file that changes outputs changes
+    (weights, calibration, config, tokenizer, ONNX graphs)."""
     path = resolve_model_dir(model).resolve()
     if not path.is_dir():
         raise ModelLoadError(f"model directory not found: {path}")
-    stamp = tuple(_file_stamp(path / name) for name in ("model.safetensors", "calibration.json", "config.json"))
+    stamp = tuple(model_fingerprint(path).items())
     return _cached_classifier(str(path), stamp, device, batch_size)
-
-
-def _file_stamp(path) -> tuple[int, int]:
-    """(modification time, size) of a file, (0, 0) when it is absent."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 def predict(

@@ -39,7 +39,7 @@ def build_training_args(config: RunConfig) -> TrainingArguments:
     """Map the run config onto ``TrainingArguments`` (evaluate and checkpoint every epoch)."""
     t = config.training
     return TrainingArguments(
-        output_dir=str(config.training.checkpoints_path()),
+        output_dir=str(t.checkpoints_path()),
         num_train_epochs=t.num_train_epochs,
         max_steps=t.max_steps,
         per_device_train_batch_size=t.per_device_train_batch_size,

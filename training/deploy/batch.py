@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from inference.checkpoint import model_fingerprint
 from inference.cli import DEFAULT_SHARD_SIZE, input_format, iter_inputs
 from inference.predictor import TruncationWarning
 
@@ -30,9 +31,6 @@ MANIFEST_FIELDS = (
     "input", "input_size", "input_mtime_ns", "format", "mode", "text_column", "shard_size",
     "model", "model_files", "backend", "onnx_file", "max_length",
 )  # fmt: skip
-# Files of a model folder that change its outputs; each is identified by size and modification time.
-MODEL_FILE_PATTERNS = ("*.safetensors", "*.onnx", "config.json", "calibration.json", "tokenizer*.json",
-                       "special_tokens_map.json", "*.model")  # fmt: skip
 MERGE_LOCK = ".merge.lock"
 MIN_CHUNK = 512  # sentences per predict() call: bounded memory, full batches
 
@@ -184,13 +182,6 @@ def build_manifest(source: Path, fmt: str, args: argparse.Namespace, model: Path
         "onnx_file": args.onnx_file,
         "max_length": args.max_length,
     }
-
-
-def model_fingerprint(model: Path) -> dict[str, str]:
-    """Size and modification time of every file of ``model`` that changes its outputs (weights, config,
-    calibration, tokenizer, ONNX graphs), so that a resume after retraining or recalibrating is refused."""
-    files = sorted({path for pattern in MODEL_FILE_PATTERNS for path in model.glob(pattern) if path.is_file()})
-    return {path.name: f"{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in files}
 
 
 def check_manifest(path: Path, manifest: dict) -> None:

@@ -57,7 +57,7 @@ def evaluate_model(
 
     # 2. Calibration: a temperature fitted on validation, stored with the model. Without it the report shows
     #    the temperature inference actually applies (an earlier calibration.json, else 1).
-    temperature, calibration = classifier.info.temperature, None
+    temperature = classifier.info.temperature
     if calibrate:
         val_rows = read_rows(files["validation"])
         val_logits = classifier.predict_logits([r["text"] for r in val_rows])[:, column]
