@@ -50,6 +50,7 @@ def _row(i, group, text=None, **overrides):
         "group": group,
         "domain": "d",
         "difficulty": "easy",
+        "tranche": "base",
     }
     row.update(overrides)
     return row
@@ -104,3 +105,56 @@ def test_stale_data_card_fails_validation(tmp_path):
     assert run_validation(copy) == 1
     assert run_validation(copy, update_card=True) == 0
     assert run_validation(copy) == 0
+
+
+def test_tranches_events_and_dev_real_are_checked_across_files(tmp_path):
+    """Real-event rows need an event in an even year, dev_real in an odd one, and no event is shared."""
+    event = {"region": "france", "event": "2016: grève des contrôleurs aériens"}
+    train = [
+        _row(0, "g1", tranche="real-event", **event),
+        _row(1, "g1", tranche="real-event", region="france", event="2015: une année impaire"),
+        _row(2, "g1", tranche="real-event"),  # no event, no region
+        _row(3, "g1", tranche="dev-real", **event),  # dev-real rows belong in dev_real.jsonl only
+        _row(4, "g1", tranche="v2"),
+    ]
+    _write(tmp_path, "train", train)
+    _write(tmp_path, "validation", [])
+    _write(tmp_path, "test", [])
+    dev = [
+        _row(
+            10,
+            "d1",
+            "Le syndicat des pilotes a dénoncé vendredi un mépris total de la direction.",
+            tranche="dev-real",
+            region="france",
+            event="2016: Grève des contrôleurs aériens",
+        ),
+        _row(11, "d1", tranche="dev-real", region="france", event="2017: élection présidentielle"),
+    ]
+    _write(tmp_path, "dev_real", dev)
+    rows, errors = read_corpus(tmp_path)
+    errors += check_rows(rows)
+    text = "\n".join(errors)
+    train_file, dev_file = tmp_path / "train.jsonl", tmp_path / "dev_real.jsonl"
+    assert f"{train_file}:2: real-event events must be in even years" in text
+    assert f"{train_file}:3: real-event row needs string field(s) ['region', 'event']" in text
+    assert f"{train_file}:4: tranche 'dev-real' does not belong in train.jsonl" in text
+    assert f"{train_file}:5: tranche 'v2' not in" in text
+    assert f"{dev_file}:1: dev-real events must be in odd years" in text
+    assert (
+        f"{dev_file}:1: event '2016: Grève des contrôleurs aériens' is also a training event ({train_file}:1)" in text
+    )
+    assert f"{dev_file}:2: near-duplicate of {train_file}:1" in text  # near-copies are caught across files
+    assert "balance (dev_real): 2 sentences, need >= 600" in text
+    assert "balance (real-event tranche): 3 sentences, need >= 4000" in text
+
+
+def test_bundled_tranche_and_dev_real_meet_their_targets():
+    rows, errors = read_corpus(DATA)
+    assert not errors
+    real = [r.data for r in rows if r.data["tranche"] == "real-event"]
+    dev = [r.data for r in rows if r.split == "dev_real"]
+    assert len(real) >= 4000 and len(dev) >= 600
+    assert sum(r["domain"] in ("intl_conflict_diplomacy", "security_cyber") for r in real) / len(real) >= 0.4
+    assert all(r["tranche"] == "dev-real" for r in dev)
+    assert not {r["group"] for r in real} & {r["group"] for r in dev}

@@ -17,7 +17,7 @@ def render_model_card(config: RunConfig, metrics: dict[str, Any]) -> str:
         f"{m.num_attention_heads} heads), SentencePiece tokenizer learnt on the training split"
     )
     rows = []
-    for split in ("validation", "test"):
+    for split in ("validation", "dev", "test"):
         if split in metrics:
             s = metrics[split]
             rows.append(
@@ -31,6 +31,7 @@ def render_model_card(config: RunConfig, metrics: dict[str, Any]) -> str:
                 f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |"
             )
     t = config.training
+    dev = f", `{config.data.dev_file}` (dev: real-style, never trained on)" if config.data.dev_file else ""
     return f"""---
 language: fr
 library_name: transformers
@@ -49,7 +50,7 @@ speech act, not whether the claim is true.
 **Base model**: {base}.
 
 **Data**: `{config.data.train_file}` (train), `{config.data.validation_file}` (model selection),
-`{config.data.test_file}` (test). Labels and decision rules: `data/claims/GUIDELINES.md`.
+`{config.data.test_file}` (test){dev}. Labels and decision rules: `data/claims/GUIDELINES.md`.
 
 ## Metrics
 

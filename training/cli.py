@@ -36,7 +36,7 @@ def run_train(args: argparse.Namespace) -> int:
     if metrics:
         summary = {
             split: {k: round(metrics[split][k], 4) for k in ("accuracy", "macro_f1", "weighted_f1", "mcc")}
-            for split in ("validation", "test")
+            for split in ("validation", "dev", "test")
             if split in metrics
         }
         print(json.dumps(summary, indent=2))
@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="a labelled JSONL/CSV file (instead of --split)")
     p.add_argument(
         "--split",
-        choices=["train", "validation", "test"],
-        help="a split the model was trained with, from its run_config.yaml (default: test)",
+        choices=["train", "validation", "dev", "test"],
+        help="a split the model was trained with, from its run_config.yaml (default: test; dev: the real-style set)",
     )
     p.add_argument("--out", required=True, help="report directory")
     p.add_argument("--no-calibrate", action="store_true", help="do not fit a temperature on validation")

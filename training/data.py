@@ -131,6 +131,8 @@ def load_splits(config: DataConfig) -> DatasetDict:
     files = {"train": config.train_file, "validation": config.validation_file}
     if config.test_file:
         files["test"] = config.test_file
+    if config.dev_file:
+        files["dev"] = config.dev_file
     splits = {name: load_file(path, config.text_column, config.label_column) for name, path in files.items()}
     if config.max_train_samples:
         splits["train"] = splits["train"].select(range(min(config.max_train_samples, len(splits["train"]))))

@@ -83,10 +83,20 @@ def main(
         with state.main_process_first():
             if state.is_main_process and not (checkpoint and (tokenizer_dir / "tokenizer.json").is_file()):
                 texts = splits["train"]["text"]
+                if config.model.tokenizer_words:
+                    from .prior import frequent_words
+
+                    texts = [*texts, *frequent_words(config.model.tokenizer_words, config.model.tokenizer_word_count)]
                 train_tokenizer(texts, config.model.vocab_size, config.model.max_length).save_pretrained(tokenizer_dir)
             tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     set_seed(config.training.seed)  # same initial weights whatever the tokenizer training consumed
     model, tokenizer = build_model(config.model, tokenizer=tokenizer)
+    prior = None
+    if config.model.embedding_init and not checkpoint:
+        from .prior import init_embeddings_from_vectors
+
+        prior = init_embeddings_from_vectors(model, tokenizer, config.model.embedding_init, splits["train"]["text"])
+        logger.warning("embeddings from %s: %s", config.model.embedding_init, prior)
 
     # 4. Tokenize (padding happens per batch in the collator).
     def encode(batch):
@@ -95,7 +105,7 @@ def main(
     encoded = {}
     with state.main_process_first():
         for name, split in splits.items():
-            if name == "test":
+            if name in ("test", "dev"):  # evaluated through the inference path only
                 continue
             keep = ["input_ids", "attention_mask", "labels"]
             ds = split.map(encode, batched=True, desc=f"tokenizing {name}").rename_column("label", "labels")
@@ -121,7 +131,7 @@ def main(
     # 7. Evaluate through the inference path, so every run exercises predict().
     classifier = Classifier(staging, device="cpu" if config.training.use_cpu else None)
     metrics: dict[str, Any] = {}
-    for name in ("validation", "test"):
+    for name in ("validation", "dev", "test"):
         if name in splits:
             probs = classifier.predict_proba(splits[name]["text"])
             ids = [LABELS.index(classifier.labels[k]) for k in probs.argmax(axis=1)]
@@ -134,6 +144,8 @@ def main(
         "resumed_from": str(checkpoint) if checkpoint else None,
         "num_processes": state.num_processes,
     }
+    if prior:
+        metrics["training"]["embedding_init"] = prior
 
     # 8. Metrics, card, then the atomic swap into the output directory.
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")

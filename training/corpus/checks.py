@@ -1,7 +1,9 @@
 """Corpus validator: schema, leakage, duplicates, balance, openings, and a keyword-baseline sanity check.
 
-Every problem is reported as ``file:line: message``; any problem makes ``run_validation`` return 1.
-The statistics it prints (and writes as Markdown with ``--stats-out``) feed the data card.
+It reads the three training splits and the real-style development set (``dev_real.jsonl``), so duplicates,
+near-copies and shared events are caught across all four files. Every problem is reported as
+``file:line: message``; any problem makes ``run_validation`` return 1. The statistics it prints (and writes
+as Markdown with ``--stats-out``) feed the data card.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from inference.labels import LABELS
 from ..evaluation.keyword_rules import keyword_label
 
 SPLITS = ("train", "validation", "test")
-FIELDS = {"id": str, "text": str, "label": str, "group": str, "domain": str, "difficulty": str}
+DEV_REAL = "dev_real"  # never trained on; selects models and is reported next to test
+FILES = (*SPLITS, DEV_REAL)
+FIELDS = {"id": str, "text": str, "label": str, "group": str, "domain": str, "difficulty": str, "tranche": str}
+# Where each tranche may live. Real-event articles carry the event ("YEAR: episode") and region; training
+# events sit in even years and dev_real events in odd years, so no episode is shared.
+TRANCHES = {"base": SPLITS, "real-event": SPLITS, "dev-real": (DEV_REAL,)}
+EVENT_FIELDS = {"region": str, "event": str}
+EVENT_YEAR_PARITY = {"real-event": 0, "dev-real": 1}
+GEOPOLITICS = ("intl_conflict_diplomacy", "security_cyber")
 DIFFICULTIES = ("easy", "hard")
 NEAR_DUPLICATE_COSINE = 0.8  # character 3-5-gram TF-IDF cosine at or above which two sentences are near-copies
 MAX_OPENING_SHARE = 0.01  # no three-word opening may start more than 1% of sentences
@@ -35,6 +45,8 @@ REQUIREMENTS = {
     "per_domain": 300,
     "hard_share": 0.25,
 }
+TRANCHE_REQUIREMENTS = {"total": 4000, "geopolitics_share": 0.40, "hard_share": 0.40}
+DEV_REAL_REQUIREMENTS = {"total": 600, "per_label": 150, "hard_share": 0.40}
 
 
 @dataclass
@@ -50,9 +62,9 @@ class Row:
 
 
 def read_corpus(data_dir: Path) -> tuple[list[Row], list[str]]:
-    """Read all splits; returns the rows that parsed and the schema errors."""
+    """Read the splits and dev_real; returns the rows that parsed and the schema errors."""
     rows, errors = [], []
-    for split in SPLITS:
+    for split in FILES:
         path = data_dir / f"{split}.jsonl"
         if not path.is_file():
             errors.append(f"{path}: missing split file")
@@ -75,8 +87,30 @@ def read_corpus(data_dir: Path) -> tuple[list[Row], list[str]]:
                 errors.append(f"{where}: label {data['label']!r} not in {list(LABELS)}")
             if data["difficulty"] not in DIFFICULTIES:
                 errors.append(f"{where}: difficulty {data['difficulty']!r} not in {list(DIFFICULTIES)}")
+            errors += _tranche_errors(where, split, data)
             rows.append(Row(split, path, number, data))
     return rows, errors
+
+
+def _tranche_errors(where: str, split: str, data: dict) -> list[str]:
+    """The tranche must be known and allowed in this file; real-event rows need their event and region."""
+    tranche = data["tranche"]
+    if tranche not in TRANCHES:
+        return [f"{where}: tranche {tranche!r} not in {list(TRANCHES)}"]
+    if split not in TRANCHES[tranche]:
+        return [f"{where}: tranche {tranche!r} does not belong in {split}.jsonl"]
+    if tranche not in EVENT_YEAR_PARITY:
+        return []
+    bad = [f for f, kind in EVENT_FIELDS.items() if not isinstance(data.get(f), kind)]
+    if bad:
+        return [f"{where}: {tranche} row needs string field(s) {bad}"]
+    year = re.match(r"(\d{4}): \S", data["event"])
+    if not year:
+        return [f"{where}: event {data['event']!r} must read 'YEAR: episode'"]
+    if int(year.group(1)) % 2 != EVENT_YEAR_PARITY[tranche]:
+        parity = "even" if EVENT_YEAR_PARITY[tranche] == 0 else "odd"
+        return [f"{where}: {tranche} events must be in {parity} years (dev_real and training never share one)"]
+    return []
 
 
 def check_rows(rows: list[Row]) -> list[str]:
@@ -113,9 +147,25 @@ def check_rows(rows: list[Row]) -> list[str]:
         if count <= limit:
             break
         errors.append(f"opening {opening!r} starts {count} sentences (> {MAX_OPENING_SHARE:.0%} = {limit:.0f})")
+    errors += _shared_events(rows)
     errors += _near_duplicates(rows)
-    errors += _balance(rows)
+    errors += _balance([r for r in rows if r.split in SPLITS])
+    errors += _tranche_balance([r for r in rows if r.data["tranche"] == "real-event"])
+    errors += _dev_real_balance([r for r in rows if r.split == DEV_REAL])
     return errors
+
+
+def _shared_events(rows: list[Row]) -> list[str]:
+    """No event string of dev_real may name a training article's event."""
+    training: dict[str, Row] = {}
+    for r in rows:
+        if r.split in SPLITS and isinstance(r.data.get("event"), str):
+            training.setdefault(r.data["event"].lower(), r)
+    return [
+        f"{r.where}: event {r.data['event']!r} is also a training event ({training[r.data['event'].lower()].where})"
+        for r in rows
+        if r.split == DEV_REAL and isinstance(r.data.get("event"), str) and r.data["event"].lower() in training
+    ]
 
 
 def _normalise(text: str) -> str:
@@ -174,6 +224,30 @@ def _balance(rows: list[Row]) -> list[str]:
     return [f"balance: {message}" for ok, message in checks if not ok]
 
 
+def _tranche_balance(rows: list[Row]) -> list[str]:
+    if not rows:
+        return []  # a corpus without the real-event tranche (test fixtures) has nothing to check here
+    r = TRANCHE_REQUIREMENTS
+    geo = sum(x.data["domain"] in GEOPOLITICS for x in rows) / len(rows)
+    hard = sum(x.data["difficulty"] == "hard" for x in rows) / len(rows)
+    checks = [
+        (len(rows) >= r["total"], f"{len(rows)} sentences, need >= {r['total']}"),
+        (geo >= r["geopolitics_share"], f"geopolitics and security share {geo:.1%} < {r['geopolitics_share']:.0%}"),
+        (hard >= r["hard_share"], f"hard share {hard:.1%} < {r['hard_share']:.0%}"),
+    ]
+    return [f"balance (real-event tranche): {message}" for ok, message in checks if not ok]
+
+
+def _dev_real_balance(rows: list[Row]) -> list[str]:
+    r = DEV_REAL_REQUIREMENTS
+    labels = Counter(x.data["label"] for x in rows)
+    hard = sum(x.data["difficulty"] == "hard" for x in rows) / max(1, len(rows))
+    checks = [(len(rows) >= r["total"], f"{len(rows)} sentences, need >= {r['total']}")]
+    checks += [(labels[lab] >= r["per_label"], f"label {lab}: {labels[lab]} < {r['per_label']}") for lab in LABELS]
+    checks.append((hard >= r["hard_share"], f"hard share {hard:.1%} < {r['hard_share']:.0%}"))
+    return [f"balance (dev_real): {message}" for ok, message in checks if not ok]
+
+
 def keyword_baseline_accuracy(rows: list[Row], split: str = "test") -> float:
     sub = [x for x in rows if x.split == split]
     return sum(keyword_label(x.data["text"]) == x.data["label"] for x in sub) / max(1, len(sub))
@@ -182,8 +256,9 @@ def keyword_baseline_accuracy(rows: list[Row], split: str = "test") -> float:
 def statistics_markdown(rows: list[Row]) -> str:
     """Tables of counts per split x label, domain and difficulty (pasted into the data card)."""
     lines = ["| split | " + " | ".join(LABELS) + " | hard | easy | groups | total |", "|---" * (len(LABELS) + 5) + "|"]
-    for split in (*SPLITS, "all"):
-        sub = [x for x in rows if split in (x.split, "all")]
+    corpus = [x for x in rows if x.split in SPLITS]
+    for split in (*SPLITS, "all", DEV_REAL):
+        sub = [x for x in (rows if split == DEV_REAL else corpus) if split in (x.split, "all")]
         labels = Counter(x.data["label"] for x in sub)
         diff = Counter(x.data["difficulty"] for x in sub)
         groups = len({x.data["group"] for x in sub})
@@ -193,8 +268,22 @@ def statistics_markdown(rows: list[Row]) -> str:
             + " | ".join(str(labels[lab]) for lab in LABELS)
             + f" | {hard} | {diff['easy']} | {groups} | {len(sub)} |"
         )
+    lines += [
+        "",
+        "| tranche | " + " | ".join(LABELS) + " | hard | articles | total |",
+        "|---" * (len(LABELS) + 4) + "|",
+    ]
+    for tranche in TRANCHES:
+        sub = [x for x in rows if x.data["tranche"] == tranche]
+        labels = Counter(x.data["label"] for x in sub)
+        hard = sum(x.data["difficulty"] == "hard" for x in sub)
+        lines.append(
+            f"| {tranche} | "
+            + " | ".join(str(labels[lab]) for lab in LABELS)
+            + f" | {hard} ({hard / max(1, len(sub)):.0%}) | {len({x.data['group'] for x in sub})} | {len(sub)} |"
+        )
     domain_label: dict[str, Counter] = defaultdict(Counter)
-    for x in rows:
+    for x in corpus:
         domain_label[x.data["domain"]][x.data["label"]] += 1
         domain_label[x.data["domain"]][x.data["difficulty"]] += 1
     lines += ["", "| domain | " + " | ".join(LABELS) + " | hard | total |", "|---" * (len(LABELS) + 3) + "|"]
@@ -202,32 +291,43 @@ def statistics_markdown(rows: list[Row]) -> str:
         c = domain_label[domain]
         total = sum(c[lab] for lab in LABELS)
         lines.append(f"| {domain} | " + " | ".join(str(c[lab]) for lab in LABELS) + f" | {c['hard']} | {total} |")
-    words = np.array([len(x.data["text"].split()) for x in rows])
-    if len(words):
-        lines += [
-            "",
-            f"Sentence length in words: min {words.min()}, median {int(np.median(words))}, "
-            f"mean {words.mean():.1f}, max {words.max()}.",
-        ]
+    lines.append("")
+    for name, sub in (("training splits", corpus), ("dev_real", [x for x in rows if x.split == DEV_REAL])):
+        words = np.array([len(x.data["text"].split()) for x in sub])
+        if len(words):
+            lines.append(
+                f"Sentence length in words ({name}): min {words.min()}, median {int(np.median(words))}, "
+                f"mean {words.mean():.1f}, max {words.max()}."
+            )
     return "\n".join(lines)
 
 
+REVIEWS = {
+    "label_review.jsonl": "base tranche",
+    "tranche_review.jsonl": "real-event tranche",
+    "dev_real_review.jsonl": "dev_real",
+}
+
+
 def review_agreement(data_dir: Path) -> str | None:
-    """Cohen's kappa between the first labels and the blind second pass in ``label_review.jsonl``."""
+    """Cohen's kappa between the first labels and the blind second pass, one line per review file."""
     from sklearn.metrics import cohen_kappa_score
 
-    path = data_dir / "label_review.jsonl"
-    if not path.is_file():
-        return None
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    first, second = [r["first"] for r in rows], [r["second"] for r in rows]
-    agree = sum(a == b for a, b in zip(first, second))
-    changed = sum(r["final"] != r["first"] for r in rows)
-    return (
-        f"Label review: {len(rows)} sentences labelled twice (blind second pass); raw agreement "
-        f"{agree / len(rows):.1%}, Cohen's kappa {cohen_kappa_score(first, second):.3f}; "
-        f"{len(rows) - agree} disagreements resolved against the guidelines, {changed} first labels changed."
-    )
+    lines = []
+    for name, what in REVIEWS.items():
+        path = data_dir / name
+        if not path.is_file():
+            continue
+        rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+        first, second = [r["first"] for r in rows], [r["second"] for r in rows]
+        agree = sum(a == b for a, b in zip(first, second))
+        changed = sum(r["final"] != r["first"] for r in rows)
+        lines.append(
+            f"Label review ({what}, `{name}`): {len(rows)} sentences labelled twice (blind second pass); raw "
+            f"agreement {agree / len(rows):.1%}, Cohen's kappa {cohen_kappa_score(first, second):.3f}; "
+            f"{len(rows) - agree} disagreements resolved against the guidelines, {changed} first labels changed."
+        )
+    return "\n\n".join(lines) or None
 
 
 CARD_BEGIN, CARD_END = "<!-- validator statistics: begin -->", "<!-- validator statistics: end -->"

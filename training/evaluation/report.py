@@ -28,7 +28,9 @@ from .plots import plot_confusion, plot_reliability
 from .render import to_html, to_markdown
 from .significance import accuracy, bootstrap_ci, fast_macro_f1
 
-DEFAULT_FILES = {s: f"data/claims/{s}.jsonl" for s in ("train", "validation", "test")}
+DEFAULT_FILES = {s: f"data/claims/{s}.jsonl" for s in ("train", "validation", "test")} | {
+    "dev": "data/claims/dev_real.jsonl"
+}
 TOP_ERRORS = 5
 
 

