@@ -47,12 +47,15 @@ def test_training_writes_a_complete_model_directory(trained_tiny):
     assert load_config(out / "run_config.yaml").training.output_dir == str(out)
     saved = json.loads((out / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(metrics))
-    for split in ("validation", "test"):
+    for split in ("validation", "dev", "test"):
         assert 0.0 <= saved[split]["macro_f1"] <= 1.0
         assert set(saved[split]["per_class"]) == set(LABELS)
     assert saved["test"]["per_class"]["neutral"]["support"] > 0
+    # The real-style dev set is scored through the inference path on all of its sentences, never trained on.
+    assert sum(c["support"] for c in saved["dev"]["per_class"].values()) == 640
     card = (out / "README.md").read_text()
     assert "macro-F1" in card and "accusation" in card
+    assert "| dev |" in card and "dev_real.jsonl` (dev: real-style, never trained on)" in card
     with safe_open(out / "model.safetensors", "pt") as weights:
         assert any("classifier" in key for key in weights.keys())
     assert Classifier(out).predict("Le ministre dément toute implication.").label in LABELS

@@ -56,16 +56,19 @@ def frequent_words(package: str, count: int) -> list[str]:
 def init_embeddings_from_vectors(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
-    package: str,
+    package,
     texts: Iterable[str] = (),
 ) -> dict[str, float]:
     """Overwrite the rows of pieces found in the vectors table; returns the coverage figures.
+
+    ``package`` is a spaCy package name, or an already loaded ``Vocab`` (anything with ``has_vector`` and
+    ``get_vector``).
 
     Found rows get the PCA projection of their vector, scaled to the initialiser's standard deviation so the
     first steps see the magnitudes they would with random rows; other rows (fragments, special tokens) keep
     their random initialisation.
     """
-    vocab = load_vectors(package)
+    vocab = load_vectors(package) if isinstance(package, str) else package
     pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     special = set(tokenizer.all_special_ids)
     found: dict[int, np.ndarray] = {}
