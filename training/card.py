@@ -107,13 +107,17 @@ def _data_lines(config: RunConfig, metrics: dict[str, Any], bundled: bool) -> st
     data = metrics.get("data", {})
     sizes = data.get("sizes", {})
     labels = data.get("labels") or d.labels or list(LABELS)
-    columns = "" if (d.text_column, d.label_column) == ("text", "label") else (
-        f" (text in column `{d.text_column}`, label in `{d.label_column}`)"
+    columns = (
+        ""
+        if (d.text_column, d.label_column) == ("text", "label")
+        else (f" (text in column `{d.text_column}`, label in `{d.label_column}`)")
     )
     train = f"`{d.train_file}`{columns}" + (" plus the bundled corpus's training split" if d.mix_bundled else "")
     lines = [f"- train: {train}, {sizes.get('train', '?')} sentences"]
     if d.validation_file:
-        lines.append(f"- validation (model selection): `{d.validation_file}`, {sizes.get('validation', '?')} sentences")
+        lines.append(
+            f"- validation (model selection): `{d.validation_file}`, {sizes.get('validation', '?')} sentences"
+        )
     else:
         lines.append(
             f"- validation (model selection): {sizes.get('validation', '?')} sentences held out of `{d.train_file}` "

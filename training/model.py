@@ -76,9 +76,7 @@ def build_model(
     return CamembertForSequenceClassification(model_config), tokenizer
 
 
-def _load_pretrained(
-    config: ModelConfig, labels: tuple[str, ...]
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def _load_pretrained(config: ModelConfig, labels: tuple[str, ...]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     source = resolve_source(config.name_or_path)
     kwargs = {"local_files_only": not Path(source).is_dir() and _offline()}
     source_labels = _source_labels(AutoConfig.from_pretrained(source, **kwargs))

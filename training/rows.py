@@ -101,7 +101,9 @@ def read_rows(
         if row is not None:
             rows.append(row)
     if problems:
-        more = f" (and {len(problems) - 1} more; `claims check-data {path}` lists them all)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more; `claims check-data {path}` lists them all)" if len(problems) > 1 else ""
+        )
         raise DataError(problems[0] + more)
     if not rows:
         raise DataError(f"{path}: no rows found")
@@ -181,9 +183,13 @@ def _csv_records(path: Path, delimiter: str | None) -> Iterator[tuple[int, dict 
                 continue  # a blank line is not a record
             if len(fields) != len(header):
                 more_or_fewer = "more" if len(fields) > len(header) else "fewer"
-                yield reader.line_num, None, (
-                    f"{more_or_fewer} fields than the header has ({len(fields)} vs {len(header)}, "
-                    f"delimiter {delimiter_name(delimiter)}); quote fields that contain the delimiter"
+                yield (
+                    reader.line_num,
+                    None,
+                    (
+                        f"{more_or_fewer} fields than the header has ({len(fields)} vs {len(header)}, "
+                        f"delimiter {delimiter_name(delimiter)}); quote fields that contain the delimiter"
+                    ),
                 )
                 continue
             yield reader.line_num, dict(zip(header, fields)), None

@@ -144,8 +144,4 @@ def _bundled_rows(labels: tuple[str, ...]) -> list[dict]:
             f"data.mix_bundled adds the bundled corpus, whose labels are {list(LABELS)}; this run's labels "
             f"{other} are not among them"
         )
-    return [
-        {"text": row["text"], "label": row["label"]}
-        for row in read_rows(BUNDLED_TRAIN)
-        if row["label"] in labels
-    ]
+    return [{"text": row["text"], "label": row["label"]} for row in read_rows(BUNDLED_TRAIN) if row["label"] in labels]

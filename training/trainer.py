@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from datasets import Dataset
 from transformers import (
@@ -12,8 +14,6 @@ from transformers import (
     Trainer,
     TrainingArguments,
 )
-
-from collections.abc import Sequence
 
 from inference.labels import LABELS
 

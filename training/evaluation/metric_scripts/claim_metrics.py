@@ -42,9 +42,7 @@ class ClaimMetrics(evaluate.Metric):
         )
         return {
             "accuracy": float(accuracy_score(references, predictions)),
-            "macro_f1": float(
-                f1_score(references, predictions, labels=present, average="macro", zero_division=0)
-            ),
+            "macro_f1": float(f1_score(references, predictions, labels=present, average="macro", zero_division=0)),
             "weighted_f1": float(f1_score(references, predictions, labels=ids, average="weighted", zero_division=0)),
             "mcc": float(matthews_corrcoef(references, predictions)),
             "per_class": {
