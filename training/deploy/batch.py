@@ -48,7 +48,8 @@ def run_batch(args: argparse.Namespace) -> int:
     args.text_column = args.text_column or model_text_column(args.model)
     source, fmt = _check_arguments(args)
     articles = _article_files(source, fmt) if args.document and fmt in ("folder", "text") else None
-    total = len(articles) if articles is not None else count_rows(source, fmt, args.text_column, parse_delimiter(args.delimiter))
+    delimiter = parse_delimiter(args.delimiter)
+    total = len(articles) if articles is not None else count_rows(source, fmt, args.text_column, delimiter)
     n_shards = -(-total // args.shard_size)
     # 3. Every rank checks the manifest (so all fail alike); rank 0 writes it and clears stale files, so that
     #    predictions.jsonl exists only once a run has completed.
@@ -77,7 +78,8 @@ def run_batch(args: argparse.Namespace) -> int:
     pending = [k for k in mine if not (args.resume and shard_path(shards, k).exists())]
     if pending:
         classifier = _load_classifier(args, model, state)
-        rows = _iter_articles(articles) if articles is not None else iter_rows(source, fmt, args.text_column, parse_delimiter(args.delimiter))
+        column = args.text_column
+        rows = _iter_articles(articles) if articles is not None else iter_rows(source, fmt, column, delimiter)
         _classify_shards(classifier, rows, pending, shards, args, total, state.is_main_process)
     # 5. No final barrier (a process-group wait times out after 10-30 min when shards are uneven): whichever
     #    process finds every shard written after writing its own merges them in order, once.
