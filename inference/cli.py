@@ -296,22 +296,23 @@ def _write_document(out: RowWriter, head: dict, doc) -> None:
 class _Carrier:
     """The input row's columns for the output; one that would collide with an output field gets ``input_``."""
 
-    RESERVED = {"line", *PREDICTION_FIELDS, "sentences", "counts", "sentence", "start", "end", "text", "source"}
+    SENTENCE_FIELDS = {"line", *PREDICTION_FIELDS}
+    DOCUMENT_FIELDS = SENTENCE_FIELDS | {"sentences", "counts", "sentence", "start", "end", "text"}
 
     def __init__(self, skip: str | None) -> None:
         self.skip = skip  # the article text in document mode: its sentences are in the output already
-        self.warned = False
+        self.reserved = self.DOCUMENT_FIELDS if skip is not None else self.SENTENCE_FIELDS
+        self.warned: set[str] = set()
 
     def __call__(self, row: dict | None) -> dict:
         carried = {}
         for key, value in (row or {}).items():
             if key == self.skip:
                 continue
-            reserved = self.RESERVED - ({"text"} if self.skip is None else set())
-            if key in reserved:
-                if not self.warned:
+            if key in self.reserved or key.startswith("score_"):
+                if key not in self.warned:
                     print(f"claims predict: input column {key!r} is written as 'input_{key}'", file=sys.stderr)
-                    self.warned = True
+                    self.warned.add(key)
                 key = f"input_{key}"
             carried[key] = value
         return carried

@@ -172,9 +172,15 @@ def resolve_source(name_or_path: str) -> str:
     if _in_cache(name_or_path):
         return name_or_path
     if _offline() or not _hub_reachable():
+        local = (
+            f"  0. if you meant a local folder: {path.resolve()} does not exist (outputs/claims-mini is made by "
+            "bash scripts/quickstart.sh)\n"
+            if "/" in name_or_path
+            else ""
+        )
         raise ModelUnavailableError(
             f"model {name_or_path!r} is not available offline: it is not a local directory, it is not in the "
-            f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n"
+            f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n{local}"
             f"  1. point model.name_or_path at a local copy: --set model.name_or_path=/path/to/camembert-base\n"
             f"  2. download it once on a connected machine (hf download {name_or_path}) and copy the "
             f"cache here (HF_HOME)\n"
