@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from inference.checkpoint import model_fingerprint
-from inference.cli import DEFAULT_SHARD_SIZE, input_format, iter_inputs, model_text_column
+from inference.cli import DEFAULT_SHARD_SIZE, model_text_column
+from inference.inputs import input_format, iter_inputs
 from inference.predictor import TruncationWarning
 from inference.tables import parse_delimiter
 
