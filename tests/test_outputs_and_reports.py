@@ -130,6 +130,21 @@ def test_calibrate_writes_only_when_it_lowers_the_validation_ece(trained_tiny, t
     assert v["ece_fitted"] >= v["ece_current"]
 
 
+def test_calibrate_does_not_fit_a_temperature_on_too_few_sentences(trained_tiny, tmp_path, monkeypatch):
+    import training.evaluation.report as report
+
+    monkeypatch.setattr(report, "MIN_CALIBRATION_SENTENCES", 508)  # one more than the tiny run's validation split
+    model = shutil.copytree(trained_tiny[0], tmp_path / "model")
+    (model / "calibration.json").write_text('{"temperature": 0.05}')
+    result = evaluate_model(model, tmp_path / "r", split="validation", calibrate=True, n_bootstrap=10)
+    assert not result["calibration"]["written"] and result["calibration"]["temperature"] == 0.05
+    assert (
+        result["calibration"]["not_written"]
+        == "507 validation sentences are too few to choose a temperature (at least 508)"
+    )
+    assert json.loads((model / "calibration.json").read_text()) == {"temperature": 0.05}
+
+
 def test_evaluate_needs_data_or_split_for_a_model_not_trained_on_the_bundled_corpus(trained_tiny, tmp_path, capsys):
     model = shutil.copytree(trained_tiny[0], tmp_path / "model")
     (model / "run_config.yaml").unlink()

@@ -29,6 +29,8 @@ from .significance import accuracy, bootstrap_ci, fast_macro_f1
 from .sources import load_eval_data
 
 TOP_ERRORS = 5
+# Fewer validation sentences than this give an ECE (10 bins) too noisy to choose a temperature by.
+MIN_CALIBRATION_SENTENCES = 50
 
 
 def evaluate_model(
@@ -78,7 +80,14 @@ def evaluate_model(
             "ece_current": ece_now,
             "ece_fitted": ece_fitted,
         }
-        if ece_fitted < ece_now:
+        if len(validation) < MIN_CALIBRATION_SENTENCES:
+            calibration["not_written"] = (
+                f"{len(validation)} validation sentences are too few to choose a temperature "
+                f"(at least {MIN_CALIBRATION_SENTENCES})"
+            )
+        elif ece_fitted >= ece_now:
+            calibration["not_written"] = "the fitted temperature does not lower the validation ECE"
+        else:
             save_temperature(
                 model_dir, fitted, data.validation_source, nll(val_logits, val_gold, temperature),
                 nll(val_logits, val_gold, fitted),
@@ -269,7 +278,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         verdict = (
             f"wrote {Path(args.model) / 'calibration.json'}"
             if cal["written"]
-            else "calibration.json not written: the fitted temperature does not lower the validation ECE"
+            else f"calibration.json not written: {cal['not_written']}"
         )
         print(
             f"calibration on {v['sentences']} validation sentences: ECE {v['ece_current']:.3f} now, "
