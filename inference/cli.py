@@ -32,6 +32,10 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--text-column", help="column holding the text in JSONL/CSV input (default: the model's own, else text)"
     )
+    p.add_argument(
+        "--label-column",
+        help="column holding a gold label in JSONL/CSV input: each output row gets correct: true/false",
+    )
     p.add_argument("--delimiter", help="CSV delimiter: ',' ';' 'tab' or '|' (default: detected from the header)")
     p.add_argument("--document", action="store_true", help="treat each input as an article: split into sentences")
     p.add_argument(
@@ -141,6 +145,8 @@ def run_predict(args: argparse.Namespace) -> int:
     output_format(args.output)  # an unknown extension fails before the model loads
     delimiter = parse_delimiter(args.delimiter)
     text_column = args.text_column or model_text_column(args.model)
+    if args.label_column and (fmt == "text" or args.document):
+        raise ValueError("--label-column needs JSONL or CSV input of sentences (not text lines or --document)")
     classifier = Classifier(
         args.model,
         device=args.device,
@@ -168,12 +174,20 @@ def run_predict(args: argparse.Namespace) -> int:
                     predictions = classifier.predict([text for _, text, _ in chunk])
                     for (number, text, row), p in zip(chunk, predictions):
                         fields = carry(row) if row is not None else {"text": text}
-                        out.write({"line": number, **fields, **rounded(p)})
+                        gold = _gold(row, args.label_column, p.label, args.input, number) if args.label_column else {}
+                        out.write({"line": number, **fields, **rounded(p), **gold})
                 out.flush()
                 progress.update(len(chunk))
         finally:
             progress.close()
     return 0
+
+
+def _gold(row: dict, column: str, predicted: str, name: str, number: int) -> dict:
+    """``{"correct": bool}``: the prediction against the row's gold label."""
+    if column not in row:
+        raise ValueError(f"{name}:{number}: missing column {column!r} (found {sorted(row)}); --label-column names it")
+    return {"correct": row[column] == predicted}
 
 
 def _write_document(out: RowWriter, head: dict, doc) -> None:

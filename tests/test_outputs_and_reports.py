@@ -59,6 +59,15 @@ def test_predict_output_format_follows_the_extension(tiny_model_dir, labelled_cs
     assert not (tmp_path / "pred.txt").exists()
 
 
+def test_predict_label_column_marks_each_prediction_correct_or_not(tiny_model_dir, labelled_csv, tmp_path, capsys):
+    base = ["predict", str(labelled_csv), "--model", str(tiny_model_dir), "--text-column", "texte"]
+    assert claims([*base, "--label-column", "label", "-o", str(tmp_path / "p.jsonl")]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [r["correct"] for r in rows] == [r["label"] == r["input_label"] for r in rows]
+    assert claims([*base, "--label-column", "gold"]) == 2
+    assert "missing column 'gold' (found ['id', 'label', 'texte'])" in capsys.readouterr().err
+
+
 def test_input_format_replaces_format_which_still_works_with_a_warning(tiny_model_dir, tmp_path, capsys):
     source = tmp_path / "lines.dat"
     source.write_text("text\nUne phrase.\n", encoding="utf-8")

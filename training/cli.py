@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("files", nargs="*", help="CSV/JSONL files, training file first (default: the config's files)")
     p.add_argument("--config", help="take files, columns, labels and max_length from this run config")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="with --config"
+    )
     add_column_arguments(p)
     p.add_argument("--labels", help="allowed labels, comma-separated (default: the config's, else any)")
     p.add_argument("--max-length", type=int, help="token limit to check against (default: the config's, else 128)")

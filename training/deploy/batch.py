@@ -113,6 +113,8 @@ def _check_arguments(args: argparse.Namespace) -> tuple[Path, str]:
         raise ValueError("--output-dir (batch mode) reads a file or a folder, not stdin")
     if args.output:
         raise ValueError("--output and --output-dir exclude each other; the merged file is OUT/predictions.jsonl")
+    if getattr(args, "label_column", None):
+        raise ValueError("--label-column applies without --output-dir (batch mode writes no correct field)")
     if args.shard_size < 1:
         raise ValueError(f"--shard-size must be a positive integer, got {args.shard_size}")
     source = Path(args.input)
