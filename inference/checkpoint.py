@@ -138,7 +138,7 @@ def _read_labels(file: Path, config: dict, accept_any_labels: bool) -> dict[int,
     if not accept_any_labels and sorted(id2label.values()) != sorted(LABELS):
         raise ModelLoadError(
             f"{file}: the model predicts {sorted(id2label.values())}, expected {sorted(LABELS)}; "
-            "pass accept_any_labels=True to use it anyway"
+            "pass accept_any_labels=True to use it anyway (claims predict: --accept-any-labels)"
         )
     return id2label
 

@@ -1,15 +1,20 @@
-"""``claims predict``: classify lines, a JSONL/CSV ``text`` column, or whole articles; streams JSONL."""
+"""``claims predict``: classify lines, a JSONL/CSV text column, or whole articles; JSON lines or CSV out.
+
+Input rows keep their other columns in the output (an id, a gold label...), and ``--output`` writes the
+format its extension names. The text column defaults to the one the model was trained with.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-from collections.abc import Iterator
+import warnings
 from pathlib import Path
 
-from .checkpoint import ModelLoadError
+from .checkpoint import ModelLoadError, resolve_model_dir
+from .inputs import csv_delimiter, input_format, iter_records
+from .outputs import PREDICTION_FIELDS, RowWriter, output_format, rounded
+from .tables import parse_delimiter
 
 CHUNK = 512  # rows classified per call: bounded memory on large files, full batches for speed
 DEFAULT_SHARD_SIZE = 10000
@@ -19,13 +24,29 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("--model", help="model directory (default: $CLAIMS_MODEL, else outputs/claims-mini)")
     p.add_argument(
-        "--format",
-        choices=["text", "jsonl", "csv", "parquet"],
+        "--input-format",
+        choices=INPUT_FORMATS,
         help="input format (default: from the extension; parquet needs --output-dir)",
     )
-    p.add_argument("--text-column", default="text", help="column holding the text in JSONL/CSV input")
+    p.add_argument("--format", choices=INPUT_FORMATS, action=_DeprecatedFormat, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--text-column", help="column holding the text in JSONL/CSV input (default: the model's own, else text)"
+    )
+    p.add_argument(
+        "--label-column",
+        help="column holding a gold label in JSONL/CSV input: each output row gets correct: true/false",
+    )
+    p.add_argument("--delimiter", help="CSV delimiter: ',' ';' 'tab' or '|' (default: detected from the header)")
     p.add_argument("--document", action="store_true", help="treat each input as an article: split into sentences")
-    p.add_argument("--output", "-o", help="write JSONL here instead of stdout")
+    p.add_argument(
+        "--output",
+        "-o",
+        help="write here instead of stdout: .csv/.tsv writes CSV (with the input's delimiter), .jsonl JSON lines; "
+        "the input's other columns are carried through",
+    )
+    p.add_argument(
+        "--accept-any-labels", action="store_true", help="run a model trained on labels other than the claim labels"
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
@@ -53,13 +74,40 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+INPUT_FORMATS = ["text", "jsonl", "csv", "parquet"]
+
+
+class _DeprecatedFormat(argparse.Action):
+    """``--format`` named the input format, which read like the output's: kept as an alias, with a warning."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        warnings.warn("--format is deprecated: use --input-format (the output format follows --output)", stacklevel=2)
+        print("claims predict: warning: --format is deprecated; use --input-format", file=sys.stderr)
+        namespace.input_format = values
+
+
+def model_text_column(model: str | None) -> str:
+    """The text column the model was trained with (its ``run_config.yaml``), else ``text``."""
+    try:
+        run_config = resolve_model_dir(model) / "run_config.yaml"
+    except ModelLoadError:
+        return "text"
+    if not run_config.is_file():
+        return "text"
+    import yaml  # a transformers dependency; only needed here
+
+    data = (yaml.safe_load(run_config.read_text(encoding="utf-8")) or {}).get("data") or {}
+    return str(data.get("text_column") or "text")
+
+
 def predict_argv(args: argparse.Namespace) -> list[str]:
     """The ``claims predict`` arguments that reproduce ``args``, without ``--processes``."""
     argv = [args.input]
     for option, value in (
         ("--model", args.model),
-        ("--format", args.format),
+        ("--input-format", args.input_format),
         ("--text-column", args.text_column),
+        ("--delimiter", args.delimiter),
         ("--output", args.output),
         ("--batch-size", args.batch_size),
         ("--device", args.device),
@@ -71,68 +119,8 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
     ):
         if value is not None:
             argv += [option, str(value)]
-    return argv + ["--document"] * args.document + ["--resume"] * args.resume
-
-
-def input_format(source: str, fmt: str | None) -> str:
-    """The explicit format, else one guessed from the file extension (text for stdin)."""
-    if fmt is not None:
-        return fmt
-    suffixes = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-    return suffixes.get(Path(source).suffix.lower(), "text")
-
-
-def iter_inputs(source: str, fmt: str | None, text_column: str = "text") -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, text)``; blank lines of a text file are skipped (they separate paragraphs)."""
-    fmt = input_format(source, fmt)
-    if fmt == "parquet":
-        raise ValueError(f"{source}: Parquet input is read in batch mode only; add --output-dir DIR")
-    handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
-    name = "<stdin>" if source == "-" else source
-    lines = _decoded_lines(handle, name)
-    try:
-        if fmt == "text":
-            for number, line in enumerate(lines, 1):
-                if line.strip():
-                    yield number, line.rstrip("\r\n")
-        elif fmt == "jsonl":
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise ValueError(f"{name}:{number}: invalid JSON: {error.msg}") from None
-                yield number, _text_field(row, text_column, name, number)
-        else:
-            reader = csv.DictReader(lines)
-            for row in reader:
-                yield reader.line_num, _text_field(row, text_column, name, reader.line_num)
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
-
-
-def _decoded_lines(handle, name: str) -> Iterator[str]:
-    """Lines decoded as UTF-8 (a BOM is dropped); invalid bytes raise ``ValueError`` naming file and line."""
-    for number, raw in enumerate(handle, 1):
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"{name}:{number}: not valid UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
-                "re-save the file as UTF-8"
-            ) from None
-        yield line
-
-
-def _text_field(row, column: str, name: str, number: int) -> str:
-    if not isinstance(row, dict) or column not in row:
-        raise ValueError(f"{name}:{number}: missing column {column!r}")
-    text = row[column]
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{name}:{number}: {column!r} must be a non-empty string")
-    return text
+    flags = ["--document"] * args.document + ["--resume"] * args.resume
+    return argv + flags + ["--accept-any-labels"] * args.accept_any_labels
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -151,8 +139,14 @@ def run_predict(args: argparse.Namespace) -> int:
     for option, used in batch_only.items():
         if used:
             raise ValueError(f"{option} applies to batch mode only: add --output-dir DIR")
-    if input_format(args.input, args.format) == "parquet":
+    fmt = input_format(args.input, args.input_format)
+    if fmt == "parquet":
         raise ValueError(f"{args.input}: Parquet input is read in batch mode only; add --output-dir DIR")
+    output_format(args.output)  # an unknown extension fails before the model loads
+    delimiter = parse_delimiter(args.delimiter)
+    text_column = args.text_column or model_text_column(args.model)
+    if args.label_column and (fmt == "text" or args.document):
+        raise ValueError("--label-column needs JSONL or CSV input of sentences (not text lines or --document)")
     classifier = Classifier(
         args.model,
         device=args.device,
@@ -160,37 +154,78 @@ def run_predict(args: argparse.Namespace) -> int:
         backend=args.backend,
         onnx_file=args.onnx_file,
         max_length=args.max_length,
+        accept_any_labels=args.accept_any_labels,
     )
-    if args.document and input_format(args.input, args.format) == "text":
-        # A plain-text input is one article: read it whole so sentences can span line breaks.
-        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text(encoding="utf-8")
-        doc = classifier.predict_document(text)
-        line = json.dumps({"source": args.input, **doc.to_dict()}, ensure_ascii=False)
-        if args.output:
-            Path(args.output).write_text(line + "\n", encoding="utf-8")
-        else:
-            print(line)
-        return 0
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-    rows = iter_inputs(args.input, args.format, args.text_column)
-    progress = tqdm(desc="classifying", unit=" rows", disable=args.input == "-", file=sys.stderr)
-    try:
-        for chunk in _chunks(rows, CHUNK):
-            if args.document:
-                for number, text in chunk:
-                    doc = classifier.predict_document(text)
-                    out.write(json.dumps({"line": number, **doc.to_dict()}, ensure_ascii=False) + "\n")
-            else:
-                predictions = classifier.predict([text for _, text in chunk])
-                for (number, text), p in zip(chunk, predictions):
-                    out.write(json.dumps({"line": number, "text": text, **p.to_dict()}, ensure_ascii=False) + "\n")
-            out.flush()
-            progress.update(len(chunk))
-    finally:
-        progress.close()
-        if out is not sys.stdout:
-            out.close()
+    with RowWriter(args.output, csv_delimiter(args.input, fmt, delimiter)) as out:
+        if args.document and fmt == "text":
+            # A plain-text input is one article: read it whole so sentences can span line breaks.
+            text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text(encoding="utf-8")
+            _write_document(out, {"source": args.input}, classifier.predict_document(text))
+            return 0
+        rows = iter_records(args.input, fmt, text_column, delimiter)
+        carry = _Carrier(text_column if args.document else None)
+        progress = tqdm(desc="classifying", unit=" rows", disable=args.input == "-", file=sys.stderr)
+        try:
+            for chunk in _chunks(rows, CHUNK):
+                if args.document:
+                    for number, text, row in chunk:
+                        _write_document(out, {"line": number, **carry(row)}, classifier.predict_document(text))
+                else:
+                    predictions = classifier.predict([text for _, text, _ in chunk])
+                    for (number, text, row), p in zip(chunk, predictions):
+                        fields = carry(row) if row is not None else {"text": text}
+                        gold = _gold(row, args.label_column, p.label, args.input, number) if args.label_column else {}
+                        out.write({"line": number, **fields, **rounded(p), **gold})
+                out.flush()
+                progress.update(len(chunk))
+        finally:
+            progress.close()
     return 0
+
+
+def _gold(row: dict, column: str, predicted: str, name: str, number: int) -> dict:
+    """``{"correct": bool}``: the prediction against the row's gold label."""
+    if column not in row:
+        raise ValueError(f"{name}:{number}: missing column {column!r} (found {sorted(row)}); --label-column names it")
+    return {"correct": row[column] == predicted}
+
+
+def _write_document(out: RowWriter, head: dict, doc) -> None:
+    """One JSON record per article, or one CSV row per sentence (CSV has no nesting)."""
+    if out.format == "jsonl":
+        sentences = [{k: v for k, v in s.to_dict().items() if k not in PREDICTION_FIELDS} | rounded(s.prediction)
+                     for s in doc.sentences]  # fmt: skip
+        out.write({**head, "sentences": sentences, "counts": dict(doc.counts)})
+        return
+    for number, s in enumerate(doc.sentences):
+        out.write(
+            {**head, "sentence": number, "start": s.start, "end": s.end, "text": s.text, **rounded(s.prediction)}
+        )
+
+
+class _Carrier:
+    """The input row's columns for the output; one that would collide with an output field gets ``input_``."""
+
+    SENTENCE_FIELDS = {"line", *PREDICTION_FIELDS}
+    DOCUMENT_FIELDS = SENTENCE_FIELDS | {"sentences", "counts", "sentence", "start", "end", "text"}
+
+    def __init__(self, skip: str | None) -> None:
+        self.skip = skip  # the article text in document mode: its sentences are in the output already
+        self.reserved = self.DOCUMENT_FIELDS if skip is not None else self.SENTENCE_FIELDS
+        self.warned: set[str] = set()
+
+    def __call__(self, row: dict | None) -> dict:
+        carried = {}
+        for key, value in (row or {}).items():
+            if key == self.skip:
+                continue
+            if key in self.reserved or key.startswith("score_"):
+                if key not in self.warned:
+                    print(f"claims predict: input column {key!r} is written as 'input_{key}'", file=sys.stderr)
+                    self.warned.add(key)
+                key = f"input_{key}"
+            carried[key] = value
+        return carried
 
 
 def _chunks(rows, size: int):

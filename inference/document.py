@@ -37,9 +37,16 @@ class DocumentPrediction:
 
 
 def classify_document(classifier: Classifier, text: str) -> DocumentPrediction:
-    """Split ``text`` (French news copy) into sentences and classify each; an empty text has no sentences."""
+    """Split ``text`` (French news copy) into sentences and classify each.
+
+    Raises:
+        TypeError: ``text`` is not a string.
+        ValueError: ``text`` is empty or blank (as ``predict("")``).
+    """
     if not isinstance(text, str):
         raise TypeError(f"document must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("document is empty or blank; there is nothing to classify")
     spans = split_sentences(text)
     texts = [s.text for s in spans]
     predictions = classifier._to_predictions(classifier.predict_proba(texts, _sentences=True)) if spans else []
@@ -52,7 +59,12 @@ def classify_document(classifier: Classifier, text: str) -> DocumentPrediction:
 
 
 def predict_document(
-    text: str, model: str | os.PathLike | None = None, *, batch_size: int = 32, device: str | None = None
+    text: str,
+    model: str | os.PathLike | None = None,
+    *,
+    batch_size: int = 32,
+    device: str | None = None,
+    accept_any_labels: bool = False,
 ) -> DocumentPrediction:
     """Classify every sentence of an article with a cached model.
 
@@ -61,4 +73,5 @@ def predict_document(
         >>> doc.counts["denial"]
         1
     """
-    return classify_document(get_classifier(model, device=device, batch_size=batch_size), text)
+    classifier = get_classifier(model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels)
+    return classify_document(classifier, text)

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -94,8 +94,10 @@ class Classifier:
     def __repr__(self) -> str:
         return f"Classifier({str(self.path)!r}, backend={self.engine.name!r}, device={self.engine.device!r})"
 
-    def predict(self, texts: str | Sequence[str]) -> Prediction | list[Prediction]:
-        """Classify one sentence (returns a ``Prediction``) or a sequence (returns a list, input order).
+    def predict(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
+        """Classify one sentence (returns a ``Prediction``) or many (returns a list, input order).
+
+        Many is any ordered iterable of strings: a list, tuple, generator, pandas Series or numpy array.
 
         Raises:
             TypeError: ``texts`` is not a string or a sequence of strings (the message names the position).
@@ -176,16 +178,26 @@ class Classifier:
 
 
 def check_texts(texts) -> list[str]:
-    """Validate a batch of inputs, naming the first bad position; returns them as a list."""
+    """Validate a batch of inputs, naming the first bad position; returns them as a list.
+
+    Accepts any ordered iterable of strings; pandas Series and numpy arrays are read through their
+    ``tolist()`` (duck-typed, so neither library is needed here). Sets and mappings have no input order.
+    """
     if isinstance(texts, (bytes, bytearray)):
         raise TypeError(
             "texts must be a string or a sequence of strings, got bytes; decode it first (e.g. .decode('utf-8'))"
         )
-    if not isinstance(texts, Sequence) or isinstance(texts, str):
-        raise TypeError(f"texts must be a string or a sequence of strings, got {type(texts).__name__}")
+    if isinstance(texts, str) or isinstance(texts, (Mapping, Set)) or not isinstance(texts, Iterable):
+        what = "unordered " if isinstance(texts, (Mapping, Set)) else ""
+        raise TypeError(
+            f"texts must be a string or a sequence of strings, got {what}{type(texts).__name__}"
+            + ("; pass a list (e.g. list(...) or df['column'].tolist())" if what else "")
+        )
+    texts = texts.tolist() if callable(getattr(texts, "tolist", None)) else list(texts)
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise TypeError(f"texts[{i}] must be a string, got {type(text).__name__}: {text!r:.60}")
+            hint = "; drop missing values first (e.g. df['column'].dropna())" if _is_nan(text) else ""
+            raise TypeError(f"texts[{i}] must be a string, got {type(text).__name__}: {text!r:.60}{hint}")
         if not text.strip():
             raise ValueError(f"texts[{i}] is empty or blank; remove it or replace it before predicting")
     return [_encodable(text) for text in texts]
@@ -207,28 +219,37 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _cached_classifier(path: str, stamp: tuple, device: str | None, batch_size: int) -> Classifier:
-    return Classifier(path, device=device, batch_size=batch_size)
+def _cached_classifier(path: str, stamp: tuple, device: str | None, batch_size: int, any_labels: bool) -> Classifier:
+    return Classifier(path, device=device, batch_size=batch_size, accept_any_labels=any_labels)
 
 
-def get_classifier(model: str | os.PathLike | None = None, *, device: str | None = None, batch_size: int = 32):
+def get_classifier(
+    model: str | os.PathLike | None = None,
+    *,
+    device: str | None = None,
+    batch_size: int = 32,
+    accept_any_labels: bool = False,
+):
     """A ``Classifier`` cached per model path and device, reloaded when a file that changes outputs changes
     (weights, calibration, config, tokenizer, ONNX graphs)."""
     path = resolve_model_dir(model).resolve()
     if not path.is_dir():
         raise ModelLoadError(f"model directory not found: {path}")
     stamp = tuple(model_fingerprint(path).items())
-    return _cached_classifier(str(path), stamp, device, batch_size)
+    return _cached_classifier(str(path), stamp, device, batch_size, accept_any_labels)
 
 
 def predict(
-    texts: str | Sequence[str],
+    texts: str | Iterable[str],
     model: str | os.PathLike | None = None,
     *,
     batch_size: int = 32,
     device: str | None = None,
+    accept_any_labels: bool = False,
 ) -> Prediction | list[Prediction]:
-    """Classify a sentence or a list of sentences with a cached model.
+    """Classify a sentence, or an ordered iterable of sentences (list, pandas Series, numpy array...).
+
+    ``accept_any_labels=True`` runs a model trained on labels other than the four claim labels.
 
     Example:
         >>> predict("Le porte-parole a balayé des accusations « sans fondement ».").label
@@ -236,4 +257,10 @@ def predict(
     """
     if not isinstance(texts, str):
         texts = check_texts(texts)  # fail on bad input before loading a model
-    return get_classifier(model, device=device, batch_size=batch_size).predict(texts)
+    classifier = get_classifier(model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels)
+    return classifier.predict(texts)
+
+
+def _is_nan(value) -> bool:
+    """A missing value from pandas or numpy (NaN is the one float not equal to itself)."""
+    return isinstance(value, float) and value != value

@@ -10,11 +10,12 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet -e ".[train,onnx,dev]"
 
 # 2. Train the offline mini model (about 5 minutes on 2 CPU cores); prints its test metrics.
-"$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini
+"$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini --overwrite
 
 # 3. Evaluation report on the test split: metrics with confidence intervals, plots, calibration
-#    (stores a temperature in the model folder), baselines, most confident errors.
-"$PYTHON" -m training.cli evaluate --model outputs/claims-mini --split test --out outputs/claims-mini-report
+#    (--calibrate stores a temperature in the model folder when it lowers the validation ECE), baselines,
+#    most confident errors.
+"$PYTHON" -m training.cli evaluate --model outputs/claims-mini --split test --out outputs/claims-mini-report --calibrate
 
 # 4. Classify an example article, sentence by sentence (with the calibrated scores).
 "$PYTHON" - <<'PY'

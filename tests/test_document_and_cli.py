@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from inference import Classifier, predict_document
+from inference import Classifier, predict, predict_document
 from inference.labels import LABELS
 
 from .conftest import ROOT
@@ -44,9 +44,12 @@ def test_document_labels_match_sentence_predictions(tiny_model_dir):
     ]
 
 
-def test_empty_document_has_no_sentences(tiny_model_dir):
-    doc = predict_document("   ", model=tiny_model_dir)
-    assert doc.sentences == [] and sum(doc.counts.values()) == 0
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_document_raises_like_predict(tiny_model_dir, text):
+    with pytest.raises(ValueError, match="document is empty or blank"):
+        predict_document(text, model=tiny_model_dir)
+    with pytest.raises(ValueError, match="empty or blank"):
+        predict(text, model=tiny_model_dir)
 
 
 def test_document_rejects_non_strings(tiny_model_dir):

@@ -37,10 +37,12 @@ def test_metrics_match_hand_computation():
     assert m["mcc"] == pytest.approx(14 / np.sqrt(22 * 26))
 
 
-def test_class_absent_from_gold_and_predictions_still_reported():
+def test_class_absent_from_gold_and_predictions_is_reported_but_not_averaged():
     m = compute_classification_metrics([0, 1, 1], [0, 1, 0])
     assert m["per_class"]["neutral"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 4)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)  # two classes occur; absent ones would add zeros
+    # A class the model predicts but gold never has still counts (its false positives are real errors).
+    assert compute_classification_metrics([0, 1, 3], [0, 1, 1])["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
 
 
 def test_fast_macro_f1_agrees_with_the_evaluate_module():
@@ -93,7 +95,9 @@ def test_paired_tests():
 def report(trained_tiny, tmp_path_factory):
     model = shutil.copytree(trained_tiny[0], tmp_path_factory.mktemp("eval") / "model")
     out = model.parent / "report"
-    return model, out, evaluate_model(model, out, n_bootstrap=100)
+    # An over-confident temperature already in place: --calibrate replaces it since the fitted one lowers ECE.
+    (model / "calibration.json").write_text('{"temperature": 0.05, "fitted_on": "a bad guess"}')
+    return model, out, evaluate_model(model, out, calibrate=True, n_bootstrap=100)
 
 
 def test_report_files_are_written(report):
@@ -143,6 +147,9 @@ def test_html_report_is_self_contained(report):
 
 def test_calibration_is_stored_and_applied_by_inference(report):
     model, _, result = report
+    assert result["calibration"]["written"] and result["calibration"]["temperature"] != 0.05
+    validation = result["calibration"]["validation"]
+    assert validation["ece_fitted"] < validation["ece_current"] and validation["sentences"] == 507
     calibration = json.loads((model / "calibration.json").read_text())
     assert calibration["temperature"] == pytest.approx(result["calibration"]["temperature"])
     clf = Classifier(model)

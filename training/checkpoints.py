@@ -51,6 +51,25 @@ def last_complete_checkpoint(folder: Path, remove_incomplete: bool = True, num_p
     return None
 
 
+def check_output_dir(output_dir: Path, overwrite: bool = False, resume: bool = False) -> None:
+    """Refuse to train into a folder that already holds something, unless ``--overwrite`` or ``--resume`` says so.
+
+    Raises:
+        FileExistsError: the folder is not empty (a leftover ``.staging`` of a killed run does not count).
+    """
+    if overwrite or resume or not output_dir.exists():
+        return
+    if not output_dir.is_dir():
+        raise FileExistsError(f"output {output_dir} exists and is not a folder; choose another --output-dir")
+    entries = sorted(p.name for p in output_dir.iterdir() if p.name != ".staging")
+    if entries:
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise FileExistsError(
+            f"output folder {output_dir} is not empty ({shown}); pass --overwrite to replace the model in it, "
+            "--resume to continue its run from the last checkpoint, or choose another --output-dir"
+        )
+
+
 def publish_model(staging: Path, output_dir: Path) -> None:
     """Move a fully written model from ``staging`` into ``output_dir``.
 

@@ -27,12 +27,49 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="override a config key, e.g. --set training.learning_rate=3e-5 (repeatable)",
     )
     p.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace the model in a non-empty --output-dir")
+    own = p.add_argument_group("your own data (shorthands for --set data.KEY=VALUE; --set wins)")
+    own.add_argument(
+        "--train-file",
+        help="a labelled CSV/JSONL file; without --validation-file, 20%% of each label is held out for "
+        "validation, and there is no test split without --test-file",
+    )
+    own.add_argument("--validation-file", help="labelled file for model selection")
+    own.add_argument("--test-file", help="labelled file scored once at the end")
+    own.add_argument("--dev-file", help="labelled development set scored at the end, never trained on")
+    add_column_arguments(own)
+
+
+def add_column_arguments(p) -> None:
+    """--text-column, --label-column and --delimiter, shared by train, check-data and evaluate."""
+    p.add_argument("--text-column", help="column holding the sentence (default: text, or the model's own)")
+    p.add_argument("--label-column", help="column holding the label (default: label, or the model's own)")
+    p.add_argument("--delimiter", help="CSV delimiter: ',' ';' 'tab' or '|' (default: detected from the header)")
+
+
+def data_overrides(args: argparse.Namespace) -> list[str]:
+    """``--set`` items equivalent to the own-data flags of ``claims train``."""
+    values = {
+        "train_file": args.train_file,
+        "validation_file": args.validation_file,
+        "test_file": args.test_file,
+        "dev_file": args.dev_file,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "delimiter": args.delimiter,
+    }
+    items = [f"data.{key}={json.dumps(value)}" for key, value in values.items() if value is not None]
+    if args.train_file:
+        # The bundled validation, test and dev sets do not fit another training file.
+        items += [f"data.{key}=null" for key in ("validation_file", "test_file", "dev_file") if values[key] is None]
+    return items
 
 
 def run_train(args: argparse.Namespace) -> int:
     from .train import main
 
-    metrics = main(args.config, args.overrides, args.output_dir, args.resume)
+    overrides = data_overrides(args) + args.overrides
+    metrics = main(args.config, overrides, args.output_dir, args.resume, args.overwrite)
     if metrics:
         summary = {
             split: {k: round(metrics[split][k], 4) for k in ("accuracy", "macro_f1", "weighted_f1", "mcc")}
@@ -40,6 +77,12 @@ def run_train(args: argparse.Namespace) -> int:
             if split in metrics
         }
         print(json.dumps(summary, indent=2))
+        resumed = metrics["training"].get("resumed_from")
+        if args.resume:
+            print(f"resumed from {resumed}" if resumed else "--resume: no checkpoint to resume from; trained afresh")
+        warning = metrics.get("baselines", {}).get("warning")
+        if warning:
+            print(f"WARNING: {warning}", file=sys.stderr)
     return 0
 
 
@@ -60,7 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a split the model was trained with, from its run_config.yaml (default: test; dev: the real-style set)",
     )
     p.add_argument("--out", required=True, help="report directory")
-    p.add_argument("--no-calibrate", action="store_true", help="do not fit a temperature on validation")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit a temperature on the validation split and write calibration.json into the model folder, "
+        "only when it lowers the validation ECE (without it the model folder is never changed)",
+    )
+    p.add_argument("--no-calibrate", action="store_true", help=argparse.SUPPRESS)  # the default now
+    add_column_arguments(p)
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for confidence intervals")
     p = sub.add_parser("compare", help="one table across evaluation reports, with paired significance tests")
     p.add_argument("reports", nargs="+", help="report directories written by claims evaluate")
@@ -70,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=17)
     p = sub.add_parser("convert", help="write model.safetensors from a trusted folder's pytorch_model.bin")
     p.add_argument("--model", required=True, help="model directory holding pytorch_model.bin")
+    p = sub.add_parser(
+        "check-data",
+        help="check your own labelled files in one pass: every bad row, duplicates, overlaps, class counts, length",
+    )
+    p.add_argument("files", nargs="*", help="CSV/JSONL files, training file first (default: the config's files)")
+    p.add_argument("--config", help="take files, columns, labels and max_length from this run config")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="with --config"
+    )
+    add_column_arguments(p)
+    p.add_argument("--labels", help="allowed labels, comma-separated (default: the config's, else any)")
+    p.add_argument("--max-length", type=int, help="token limit to check against (default: the config's, else 128)")
+    p.add_argument(
+        "--tokenizer",
+        help="a model folder whose tokenizer.json counts tokens exactly (default: an estimate from word counts)",
+    )
     p = sub.add_parser("validate-data", help="check the corpus files and print their statistics")
     p.add_argument("--data-dir", default="data/claims")
     p.add_argument("--stats-out", help="also write the statistics as Markdown to this file")
@@ -127,6 +193,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .deploy.export import run_export
 
         return run_export(args)
+    if args.command == "check-data":
+        from .corpus.user_data import run_check_data
+
+        return run_check_data(args)
     if args.command == "validate-data":
         from .corpus.checks import run_validation
 

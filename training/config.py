@@ -55,13 +55,29 @@ class DataConfig:
     """Where the labelled sentences live and which columns to read."""
 
     train_file: str = "data/claims/train.jsonl"
-    validation_file: str = "data/claims/validation.jsonl"
+    # null: hold out validation_fraction of train_file instead (stratified by label, seeded by split_seed)
+    validation_file: str | None = "data/claims/validation.jsonl"
     test_file: str | None = "data/claims/test.jsonl"
     # A real-style development set, never trained on: evaluated after training and reported next to test.
     dev_file: str | None = None
     text_column: str = "text"
     label_column: str = "label"
     max_train_samples: int | None = None  # truncate for quick experiments
+    delimiter: str | None = None  # CSV delimiter: ",", ";", "tab" or "|"; null detects it from the header
+    # null: the claim labels found in train_file (in their usual order), or, when train_file has others,
+    # every label found there (sorted); the resolved list is what run_config.yaml records
+    labels: list[str] | None = None
+    validation_fraction: float = 0.2  # share of each label held out when validation_file is null
+    split_seed: int | None = None  # seed of that split; null: training.seed
+    mix_bundled: bool = False  # add the bundled corpus's training split (claim labels) to train_file
+
+    def __post_init__(self) -> None:
+        if not 0 < self.validation_fraction <= 0.5:
+            raise ValueError(f"data.validation_fraction must be in (0, 0.5], got {self.validation_fraction}")
+        if self.labels is not None and (len(set(self.labels)) != len(self.labels) or len(self.labels) < 2):
+            raise ValueError(f"data.labels must list at least two distinct labels, got {self.labels}")
+        if self.delimiter is not None and self.delimiter not in {",", ";", "tab", "\\t", "\t", "|"}:
+            raise ValueError(f"data.delimiter must be ',', ';', 'tab' or '|', got {self.delimiter!r}")
 
 
 @dataclass
@@ -173,12 +189,16 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
-    """Check ``value`` against a simple type hint (int, float, str, bool, X | None)."""
+    """Check ``value`` against a simple type hint (int, float, str, bool, list[str], X | None)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = typing.get_args(hint)
         if value is None and type(None) in args:
             return None
         hint = next(a for a in args if a is not type(None))
+    if typing.get_origin(hint) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError(f"{where}: expected a list of non-empty strings, e.g. [a, b], got {value!r}")
+        return list(value)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if hint is float and isinstance(value, str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,7 +23,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from inference.labels import ID2LABEL, LABEL2ID, LABELS
+from inference.labels import LABELS
 
 from .config import ModelConfig
 from .tokenizer import train_tokenizer
@@ -39,15 +39,18 @@ def build_model(
     config: ModelConfig,
     train_texts: Iterable[str] | None = None,
     tokenizer: PreTrainedTokenizerBase | None = None,
+    labels: Sequence[str] = LABELS,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Return ``(model, tokenizer)`` ready for fine-tuning on the four labels.
+    """Return ``(model, tokenizer)`` ready for fine-tuning on ``labels`` (class id = position).
 
-    With ``config.name_or_path`` set, loads that checkpoint (Hub id or local directory) and puts
-    a fresh four-way head on it. Without it, builds a randomly initialised CamemBERT of the
-    configured size around ``tokenizer`` (or one trained here on ``train_texts``).
+    With ``config.name_or_path`` set, loads that checkpoint (Hub id or local directory) with its own
+    tokenizer; a classification head that already has every one of ``labels`` is kept (its rows
+    reordered, or narrowed to those labels), any other head starts afresh. Without it, builds a randomly
+    initialised CamemBERT of the configured size around ``tokenizer`` (or one trained on ``train_texts``).
     """
+    labels = tuple(labels)
     if config.name_or_path:
-        return _load_pretrained(config)
+        return _load_pretrained(config, labels)
     if tokenizer is None:
         if train_texts is None:
             raise ValueError("building a model from scratch needs a tokenizer or the texts to train one")
@@ -66,19 +69,19 @@ def build_model(
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        num_labels=len(LABELS),
-        id2label=dict(ID2LABEL),
-        label2id=dict(LABEL2ID),
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
     return CamembertForSequenceClassification(model_config), tokenizer
 
 
-def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def _load_pretrained(config: ModelConfig, labels: tuple[str, ...]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     source = resolve_source(config.name_or_path)
     kwargs = {"local_files_only": not Path(source).is_dir() and _offline()}
     source_labels = _source_labels(AutoConfig.from_pretrained(source, **kwargs))
-    same_labels = source_labels is not None and sorted(source_labels) == sorted(LABELS)
-    label_kwargs = {} if same_labels else {"num_labels": len(LABELS)}
+    same_labels = source_labels is not None and set(labels) <= set(source_labels)
+    label_kwargs = {} if same_labels else {"num_labels": len(labels)}
     model, info = AutoModelForSequenceClassification.from_pretrained(
         source,
         dtype=torch.float32,
@@ -90,10 +93,10 @@ def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTo
         **kwargs,
     )
     if same_labels:
-        if list(source_labels) != list(LABELS):
-            # A claims model saved with another label order: move each head row to its label's new id.
-            _reorder_head(model, [source_labels.index(label) for label in LABELS])
-            logger.warning("%s: head rows reordered from %s to %s", source, list(source_labels), list(LABELS))
+        if list(source_labels) != list(labels):
+            # A head saved with another label order, or more labels: each label keeps its own row.
+            _select_head_rows(model, [source_labels.index(label) for label in labels])
+            logger.warning("%s: head rows taken from %s for %s", source, list(source_labels), list(labels))
     else:
         fresh = sorted({*info.get("missing_keys", ()), *(k for k, *_ in info.get("mismatched_keys", ()))})
         if source_labels is not None and not fresh:
@@ -106,8 +109,8 @@ def _load_pretrained(config: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTo
             f"labels {list(source_labels)}" if source_labels else "no classification labels",
             ", ".join(fresh) or "no tensor reported",
         )
-    model.config.id2label, model.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
-    model.config.num_labels = len(LABELS)
+    model.config.id2label = dict(enumerate(labels))
+    model.config.label2id = {label: i for i, label in enumerate(labels)}
     # RoBERTa-style position ids start after the padding index: longer inputs would index past the table.
     positions = model.config.max_position_embeddings - (model.config.pad_token_id or 0) - 1
     if config.max_length > positions:
@@ -126,12 +129,15 @@ def _source_labels(source_config) -> tuple[str, ...] | None:
     return tuple(id2label[i] for i in range(len(id2label)))
 
 
-def _reorder_head(model: PreTrainedModel, order: list[int]) -> None:
-    """Row ``i`` of the output projection becomes the source's row ``order[i]``."""
-    out_proj = model.classifier.out_proj
+def _select_head_rows(model: PreTrainedModel, rows: list[int]) -> None:
+    """Row ``i`` of the output projection becomes the source's row ``rows[i]`` (fewer rows narrow the head)."""
+    old = model.classifier.out_proj
+    new = torch.nn.Linear(old.in_features, len(rows), dtype=old.weight.dtype, device=old.weight.device)
     with torch.no_grad():
-        out_proj.weight.copy_(out_proj.weight[order].clone())
-        out_proj.bias.copy_(out_proj.bias[order].clone())
+        new.weight.copy_(old.weight[rows])
+        new.bias.copy_(old.bias[rows])
+    model.classifier.out_proj = new
+    model.num_labels = len(rows)
 
 
 def _reset_head(model: PreTrainedModel) -> None:
@@ -166,9 +172,15 @@ def resolve_source(name_or_path: str) -> str:
     if _in_cache(name_or_path):
         return name_or_path
     if _offline() or not _hub_reachable():
+        local = (
+            f"  0. if you meant a local folder: {path.resolve()} does not exist (outputs/claims-mini is made by "
+            "bash scripts/quickstart.sh)\n"
+            if "/" in name_or_path
+            else ""
+        )
         raise ModelUnavailableError(
             f"model {name_or_path!r} is not available offline: it is not a local directory, it is not in the "
-            f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n"
+            f"Hugging Face cache ({_cache_dir()}), and the Hub cannot be reached. Ways out:\n{local}"
             f"  1. point model.name_or_path at a local copy: --set model.name_or_path=/path/to/camembert-base\n"
             f"  2. download it once on a connected machine (hf download {name_or_path}) and copy the "
             f"cache here (HF_HOME)\n"

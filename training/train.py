@@ -13,15 +13,16 @@ import torch
 from accelerate import PartialState
 from transformers import AutoTokenizer, set_seed
 
-from inference.labels import LABELS
 from inference.predictor import Classifier
 
 from .card import render_model_card
-from .checkpoints import last_complete_checkpoint, publish_model
+from .checkpoints import check_output_dir, last_complete_checkpoint, publish_model
 from .config import load_config, save_config
 from .data import load_splits
 from .evaluation.metrics import compute_classification_metrics
+from .evaluation.small_data import compare_with_baselines
 from .model import build_model
+from .splits import load_run_rows
 from .tokenizer import train_tokenizer
 from .trainer import build_trainer, resolve_precision
 
@@ -33,8 +34,11 @@ def main(
     overrides: list[str] | None = None,
     output_dir: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train, evaluate on validation and test, and publish the model into the output directory.
+
+    A non-empty output directory is refused unless ``overwrite`` (replace its model) or ``resume``.
 
     Returns:
         The metrics written to ``metrics.json`` (empty on non-main processes of a distributed run).
@@ -44,6 +48,7 @@ def main(
     if output_dir is not None:
         config.training.output_dir = str(output_dir)
     out = Path(config.training.output_dir)
+    check_output_dir(out, overwrite, resume)
     # cpu=True makes a CPU launch join its peers over gloo now (a bare PartialState() stays one process until
     # the Trainer initialises it), so main_process_first and the barriers below are real.
     state = PartialState(cpu=config.training.use_cpu or not torch.cuda.is_available())
@@ -56,7 +61,14 @@ def main(
 
     # 2. Data, checked line by line before datasets reads it (the main process first fills the cache).
     with state.main_process_first():
-        splits = load_splits(config.data)
+        run = load_run_rows(config.data, config.training.seed)
+        splits = load_splits(config.data, run=run)
+    for note in run.notes:
+        logger.info("%s", note)
+    # run_config.yaml records the labels and the split seed actually used, so evaluate re-derives the same data.
+    config.data.labels = list(run.labels)
+    if not config.data.validation_file and config.data.split_seed is None:
+        config.data.split_seed = config.training.seed
     checkpoint = None
     if resume:
         # Only the main process deletes incomplete checkpoints; the others wait, then look.
@@ -70,6 +82,8 @@ def main(
             else:
                 state_file = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
                 logger.warning("--resume: continuing from %s (step %d)", checkpoint, state_file["global_step"])
+        if checkpoint is None and not overwrite:
+            check_output_dir(out)  # nothing to resume: a fresh run must not silently replace the model there
     if not resume and state.is_main_process and checkpoints.exists():
         # A fresh run must not rotate, or resume from, an earlier run's checkpoints.
         shutil.rmtree(checkpoints)
@@ -90,7 +104,8 @@ def main(
                 train_tokenizer(texts, config.model.vocab_size, config.model.max_length).save_pretrained(tokenizer_dir)
             tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     set_seed(config.training.seed)  # same initial weights whatever the tokenizer training consumed
-    model, tokenizer = build_model(config.model, tokenizer=tokenizer)
+    model, tokenizer = build_model(config.model, tokenizer=tokenizer, labels=run.labels)
+    config.model.vocab_size = len(tokenizer)  # what the tokenizer holds, not what was asked for
     prior = None
     if config.model.embedding_init and not checkpoint:
         from .prior import init_embeddings_from_vectors
@@ -112,7 +127,7 @@ def main(
             encoded[name] = ds.remove_columns([c for c in ds.column_names if c not in keep])
 
     # 5. Train, resuming from the last complete checkpoint when asked.
-    trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"])
+    trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"], run.labels)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - started
@@ -129,13 +144,17 @@ def main(
     save_config(config, staging / "run_config.yaml")
 
     # 7. Evaluate through the inference path, so every run exercises predict().
-    classifier = Classifier(staging, device="cpu" if config.training.use_cpu else None)
+    classifier = Classifier(staging, device="cpu" if config.training.use_cpu else None, accept_any_labels=True)
     metrics: dict[str, Any] = {}
     for name in ("validation", "dev", "test"):
         if name in splits:
             probs = classifier.predict_proba(splits[name]["text"])
-            ids = [LABELS.index(classifier.labels[k]) for k in probs.argmax(axis=1)]
-            metrics[name] = compute_classification_metrics(ids, splits[name]["label"])
+            ids = [run.labels.index(classifier.labels[k]) for k in probs.argmax(axis=1)]
+            metrics[name] = compute_classification_metrics(ids, splits[name]["label"], run.labels)
+    metrics["data"] = {"labels": list(run.labels), "sizes": {k: len(v) for k, v in run.splits.items()}}
+    metrics["data"]["notes"] = run.notes
+    # A model below the cheap baselines on its own validation data says so, naming the better options.
+    metrics["baselines"] = compare_with_baselines(run, metrics["validation"]["macro_f1"], config)
     metrics["training"] = {
         "train_seconds": round(train_seconds, 1),
         "epochs": trainer.state.epoch,

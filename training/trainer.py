@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from datasets import Dataset
 from transformers import (
@@ -16,7 +18,7 @@ from transformers import (
 from inference.labels import LABELS
 
 from .config import RunConfig
-from .evaluation.metrics import compute_metrics
+from .evaluation.metrics import make_compute_metrics
 from .loss import class_weights, make_loss
 
 
@@ -75,10 +77,11 @@ def build_trainer(
     tokenizer: PreTrainedTokenizerBase,
     train: Dataset,
     validation: Dataset,
+    labels: Sequence[str] = LABELS,
 ) -> Trainer:
-    """A ``Trainer`` with dynamic padding, macro-F1 model selection and optional class weights."""
+    """A ``Trainer`` with dynamic padding, macro-F1 model selection and optional class weights over ``labels``."""
     t = config.training
-    weights = class_weights(train["labels"], len(LABELS)) if t.class_weighted_loss else None
+    weights = class_weights(train["labels"], len(labels)) if t.class_weighted_loss else None
     callbacks = []
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
@@ -89,7 +92,7 @@ def build_trainer(
         eval_dataset=validation,
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=compute_metrics,
+        compute_metrics=make_compute_metrics(list(labels)),
         compute_loss_func=make_loss(weights, t.label_smoothing),
         callbacks=callbacks,
     )

@@ -20,8 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from inference.checkpoint import model_fingerprint
-from inference.cli import DEFAULT_SHARD_SIZE, input_format, iter_inputs
+from inference.cli import DEFAULT_SHARD_SIZE, model_text_column
+from inference.inputs import input_format, iter_inputs
 from inference.predictor import TruncationWarning
+from inference.tables import parse_delimiter
 
 from ..atomic import atomic_write_text
 from .launch import launch_command
@@ -44,9 +46,11 @@ def run_batch(args: argparse.Namespace) -> int:
     # 2. Check the input; counting the rows also validates every one of them, on every rank.
     if args.shard_size is None:
         args.shard_size = DEFAULT_SHARD_SIZE
+    args.text_column = args.text_column or model_text_column(args.model)
     source, fmt = _check_arguments(args)
     articles = _article_files(source, fmt) if args.document and fmt in ("folder", "text") else None
-    total = len(articles) if articles is not None else count_rows(source, fmt, args.text_column)
+    delimiter = parse_delimiter(args.delimiter)
+    total = len(articles) if articles is not None else count_rows(source, fmt, args.text_column, delimiter)
     n_shards = -(-total // args.shard_size)
     # 3. Every rank checks the manifest (so all fail alike); rank 0 writes it and clears stale files, so that
     #    predictions.jsonl exists only once a run has completed.
@@ -75,7 +79,8 @@ def run_batch(args: argparse.Namespace) -> int:
     pending = [k for k in mine if not (args.resume and shard_path(shards, k).exists())]
     if pending:
         classifier = _load_classifier(args, model, state)
-        rows = _iter_articles(articles) if articles is not None else iter_rows(source, fmt, args.text_column)
+        column = args.text_column
+        rows = _iter_articles(articles) if articles is not None else iter_rows(source, fmt, column, delimiter)
         _classify_shards(classifier, rows, pending, shards, args, total, state.is_main_process)
     # 5. No final barrier (a process-group wait times out after 10-30 min when shards are uneven): whichever
     #    process finds every shard written after writing its own merges them in order, once.
@@ -108,6 +113,8 @@ def _check_arguments(args: argparse.Namespace) -> tuple[Path, str]:
         raise ValueError("--output-dir (batch mode) reads a file or a folder, not stdin")
     if args.output:
         raise ValueError("--output and --output-dir exclude each other; the merged file is OUT/predictions.jsonl")
+    if getattr(args, "label_column", None):
+        raise ValueError("--label-column applies without --output-dir (batch mode writes no correct field)")
     if args.shard_size < 1:
         raise ValueError(f"--shard-size must be a positive integer, got {args.shard_size}")
     source = Path(args.input)
@@ -115,7 +122,7 @@ def _check_arguments(args: argparse.Namespace) -> tuple[Path, str]:
         raise FileNotFoundError(f"input not found: {source}")
     if source.is_dir() and not args.document:
         raise ValueError(f"{source} is a folder: add --document to classify its *.txt articles")
-    return source, "folder" if source.is_dir() else input_format(args.input, args.format)
+    return source, "folder" if source.is_dir() else input_format(args.input, args.input_format)
 
 
 def _article_files(source: Path, fmt: str) -> list[Path]:
@@ -128,18 +135,20 @@ def _article_files(source: Path, fmt: str) -> list[Path]:
     return files
 
 
-def count_rows(source: Path, fmt: str, text_column: str = "text") -> int:
+def count_rows(source: Path, fmt: str, text_column: str = "text", delimiter: str | None = None) -> int:
     """Rows in the input (Parquet: from its metadata; otherwise a validating streaming pass)."""
     if fmt == "parquet":
         parquet = _parquet_file(source, text_column)
         return parquet.metadata.num_rows
-    return sum(1 for _ in iter_inputs(str(source), fmt, text_column))
+    return sum(1 for _ in iter_inputs(str(source), fmt, text_column, delimiter))
 
 
-def iter_rows(source: Path, fmt: str, text_column: str = "text") -> Iterator[tuple[int, str]]:
+def iter_rows(
+    source: Path, fmt: str, text_column: str = "text", delimiter: str | None = None
+) -> Iterator[tuple[int, str]]:
     """Yield ``(line, text)`` in file order: the source line (row index for Parquet) and the text."""
     if fmt != "parquet":
-        yield from iter_inputs(str(source), fmt, text_column)
+        yield from iter_inputs(str(source), fmt, text_column, delimiter)
         return
     row = 0
     for batch in _parquet_file(source, text_column).iter_batches(batch_size=4096, columns=[text_column]):
@@ -223,6 +232,7 @@ def _load_classifier(args: argparse.Namespace, model: Path, state):
         backend=args.backend,
         onnx_file=args.onnx_file,
         max_length=args.max_length,
+        accept_any_labels=getattr(args, "accept_any_labels", False),
     )
 
 

@@ -31,12 +31,19 @@ def compute_classification_metrics(
     )
 
 
-def compute_metrics(eval_pred) -> dict[str, float]:
-    """``Trainer`` hook: flat scalar metrics (the Trainer logs and compares scalars only)."""
-    logits, labels = eval_pred
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    result = compute_classification_metrics(np.argmax(logits, axis=-1), labels)
-    flat = {k: v for k, v in result.items() if k != "per_class"}
-    flat.update({f"f1_{name}": scores["f1"] for name, scores in result["per_class"].items()})
-    return flat
+def make_compute_metrics(label_names=LABELS):
+    """``Trainer`` hook over a run's labels: flat scalar metrics (the Trainer logs and compares scalars only)."""
+
+    def compute_metrics(eval_pred) -> dict[str, float]:
+        logits, labels = eval_pred
+        if isinstance(logits, tuple):
+            logits = logits[0]
+        result = compute_classification_metrics(np.argmax(logits, axis=-1), labels, label_names)
+        flat = {k: v for k, v in result.items() if k != "per_class"}
+        flat.update({f"f1_{name}": scores["f1"] for name, scores in result["per_class"].items()})
+        return flat
+
+    return compute_metrics
+
+
+compute_metrics = make_compute_metrics(LABELS)

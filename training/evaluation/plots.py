@@ -42,21 +42,42 @@ def plot_confusion(cm: np.ndarray, labels: list[str], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: Path, n_bins: int = 10) -> None:
-    """Accuracy against confidence per bin, one curve per ``name -> (probs, labels, ece)``."""
-    fig, ax = plt.subplots(figsize=(5.6, 5.2))
+def reliability_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], n_bins: int = 10):
+    """Accuracy against confidence per bin, one curve per ``name -> (probs, labels, ece)``.
+
+    Each point is labelled with its sentence count and a lower panel shows the counts per bin, so a point
+    resting on three sentences is not read like one resting on three hundred; the legend sits below both
+    panels, where it cannot hide a point.
+    """
+    fig, (ax, counts_ax) = plt.subplots(2, 1, figsize=(6.0, 7.4), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]})
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    for name, (probs, labels, ece) in curves.items():
+    width = 1.0 / n_bins / (len(curves) + 1)
+    for k, (name, (probs, labels, ece)) in enumerate(curves.items()):
         bins = [b for b in reliability_bins(probs, labels, n_bins) if b["count"]]
-        ax.plot(
-            [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=f"{name} (ECE {ece:.3f})"
-        )
+        x, y = [b["confidence"] for b in bins], [b["accuracy"] for b in bins]
+        (line,) = ax.plot(x, y, marker="o", label=f"{name} (ECE {ece:.3f}, {len(labels)} sentences)")
+        for b in bins:
+            ax.annotate(
+                str(b["count"]), (b["confidence"], b["accuracy"]), textcoords="offset points",
+                xytext=(4, 6 if k % 2 == 0 else -12), fontsize=7, color=line.get_color(),
+            )  # fmt: skip
+        lefts = [b["low"] + width * (k + 0.5) for b in bins]
+        bars = counts_ax.bar(lefts, [b["count"] for b in bins], width=width, align="edge", color=line.get_color())
+        counts_ax.bar_label(bars, fontsize=6)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylim(0, 1.05)
     ax.set_ylabel("accuracy")
-    ax.set_title("Reliability diagram")
-    ax.legend(loc="upper left")
-    fig.tight_layout()
+    ax.set_title("Reliability diagram (numbers: sentences per confidence bin)")
+    counts_ax.set_xlabel("confidence (top probability)")
+    counts_ax.set_ylabel("sentences")
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=1, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.02 + 0.03 * len(names), 1, 1))
+    return fig
+
+
+def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: Path, n_bins: int = 10) -> None:
+    """Write the reliability diagram of ``reliability_figure`` as a PNG."""
+    fig = reliability_figure(curves, n_bins)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,8 +1,9 @@
 """``claims evaluate``: one command, one report an editor or a reviewer can read.
 
 Writes into the report directory: ``metrics.json``, ``predictions.jsonl``, ``confusion_matrix.png``,
-``reliability.png``, ``report.md`` and a self-contained ``report.html``. Fits a temperature on the
-validation split and stores it in the model directory (``calibration.json``), which inference applies.
+``reliability.png``, ``report.md`` and a self-contained ``report.html``. The model folder is left alone,
+except with ``calibrate=True`` (``--calibrate``): a temperature fitted on the validation split is written to
+``calibration.json``, which inference applies, only when it lowers the validation ECE.
 """
 
 from __future__ import annotations
@@ -14,24 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from inference.labels import LABEL2ID, LABELS
+from inference.labels import LABELS
 from inference.predictor import Classifier
 
 from ..atomic import atomic_write_text
-from ..data import read_rows
 from .baselines import run_baselines
 from .calibration import expected_calibration_error, fit_temperature, nll, save_temperature, softmax
 from .metrics import compute_classification_metrics
 from .plots import plot_confusion, plot_reliability
 from .render import to_html, to_markdown
 from .significance import accuracy, bootstrap_ci, fast_macro_f1
+from .sources import load_eval_data
 
-DEFAULT_FILES = {s: f"data/claims/{s}.jsonl" for s in ("train", "validation", "test")} | {
-    "dev": "data/claims/dev_real.jsonl"
-}
 TOP_ERRORS = 5
+# Fewer validation sentences than this give an ECE (10 bins) too noisy to choose a temperature by.
+MIN_CALIBRATION_SENTENCES = 50
 
 
 def evaluate_model(
@@ -39,69 +38,88 @@ def evaluate_model(
     out_dir: str | Path,
     data_file: str | Path | None = None,
     split: str | None = None,
-    calibrate: bool = True,
+    calibrate: bool = False,
     n_bootstrap: int = 1000,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    delimiter: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a model and write the full report; returns the metrics written to ``metrics.json``."""
+    """Evaluate a model and write the full report; returns the metrics written to ``metrics.json``.
+
+    Without ``data_file`` or ``split``, a model trained on the bundled corpus is scored on its test split;
+    any other model must be told (``ValueError``). Columns and delimiter default to the model's own.
+    """
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    if data_file is not None and split is not None:
-        raise ValueError(f"give either --data ({data_file}) or --split ({split}), not both")
-    files = _data_files(model_dir)
-    data_file = Path(data_file or files[split or "test"])
+    classifier = Classifier(model_dir, accept_any_labels=True)
+    # The claim labels keep their usual order in reports; any other label set keeps the checkpoint's order.
+    labels = LABELS if set(classifier.labels) == set(LABELS) else classifier.labels
+    data = load_eval_data(model_dir, labels, data_file, split, text_column, label_column, delimiter)
 
     # 1. Data and raw model logits (temperature applied below, so before/after can be compared).
-    rows = read_rows(data_file)
+    rows = data.rows
     texts = [r["text"] for r in rows]
-    gold = np.array([LABEL2ID[r["label"]] for r in rows])
-    classifier = Classifier(model_dir)
-    column = [classifier.labels.index(label) for label in LABELS]  # checkpoint order -> LABELS order
+    label_ids = {label: i for i, label in enumerate(labels)}
+    gold = np.array([label_ids[r["label"]] for r in rows])
+    column = [classifier.labels.index(label) for label in labels]  # checkpoint order -> report order
     logits = classifier.predict_logits(texts)[:, column]
 
-    # 2. Calibration: a temperature fitted on validation, stored with the model. Without it the report shows
-    #    the temperature inference actually applies (an earlier calibration.json, else 1).
+    # 2. Calibration: the temperature inference applies (an earlier calibration.json, else 1); with
+    #    calibrate, one fitted on validation replaces it only if it lowers the validation ECE.
     temperature = classifier.info.temperature
+    calibration: dict[str, Any] = {"fitted_on": _previous_calibration(model_dir), "written": False}
     if calibrate:
-        val_rows = read_rows(files["validation"])
-        val_logits = classifier.predict_logits([r["text"] for r in val_rows])[:, column]
-        val_gold = np.array([LABEL2ID[r["label"]] for r in val_rows])
-        temperature = fit_temperature(val_logits, val_gold)
-        save_temperature(
-            model_dir,
-            temperature,
-            str(files["validation"]),
-            nll(val_logits, val_gold),
-            nll(val_logits, val_gold, temperature),
-        )
+        validation = data.run.splits["validation"]
+        val_logits = classifier.predict_logits([r["text"] for r in validation])[:, column]
+        val_gold = np.array([label_ids[r["label"]] for r in validation])
+        fitted = fit_temperature(val_logits, val_gold)
+        ece_now = expected_calibration_error(softmax(val_logits, temperature), val_gold)
+        ece_fitted = expected_calibration_error(softmax(val_logits, fitted), val_gold)
+        calibration["validation"] = {
+            "sentences": len(validation),
+            "temperature_fitted": fitted,
+            "ece_current": ece_now,
+            "ece_fitted": ece_fitted,
+        }
+        if len(validation) < MIN_CALIBRATION_SENTENCES:
+            calibration["not_written"] = (
+                f"{len(validation)} validation sentences are too few to choose a temperature "
+                f"(at least {MIN_CALIBRATION_SENTENCES})"
+            )
+        elif ece_fitted >= ece_now:
+            calibration["not_written"] = "the fitted temperature does not lower the validation ECE"
+        else:
+            save_temperature(
+                model_dir, fitted, data.validation_source, nll(val_logits, val_gold, temperature),
+                nll(val_logits, val_gold, fitted),
+            )  # fmt: skip
+            temperature = fitted
+            calibration.update(fitted_on=data.validation_source, written=True)
     probs_raw, probs = softmax(logits), softmax(logits, temperature)
     pred = probs.argmax(axis=1)
     ece_before, ece_after = expected_calibration_error(probs_raw, gold), expected_calibration_error(probs, gold)
-    calibration = {
-        "temperature": temperature,
-        "ece_before": ece_before,
-        "ece_after": ece_after,
-        "fitted_on": str(files["validation"]) if calibrate else _previous_calibration(model_dir),
-    }
+    calibration.update(temperature=temperature, ece_before=ece_before, ece_after=ece_after)
 
     # 3. Metrics with bootstrap intervals, and breakdowns by difficulty and domain.
-    metrics = compute_classification_metrics(pred, gold)
-    k = len(LABELS)
+    metrics = compute_classification_metrics(pred, gold, labels)
+    k = len(labels)
     metrics["accuracy_ci95"] = bootstrap_ci(gold, pred, accuracy, n_bootstrap)
     metrics["macro_f1_ci95"] = bootstrap_ci(gold, pred, lambda g, p: fast_macro_f1(g, p, k), n_bootstrap, seed=1)
     breakdowns = {
-        field: _breakdown(rows, gold, pred, field)
+        field: _breakdown(rows, gold, pred, field, k)
         for field in ("difficulty", "domain")
         if all(field in r for r in rows)
     }
 
     # 4. Baselines on the same sentences, trained on the model's training split.
-    train_rows = read_rows(files["train"])
-    baseline_preds = run_baselines([r["text"] for r in train_rows], [r["label"] for r in train_rows], texts)
-    baselines = {name: compute_classification_metrics(p, gold) for name, p in baseline_preds.items()}
+    train_rows = data.run.splits["train"]
+    train_texts, train_labels = [r["text"] for r in train_rows], [r["label"] for r in train_rows]
+    baseline_preds = run_baselines(train_texts, train_labels, texts, labels)
+    baselines = {name: compute_classification_metrics(p, gold, labels) for name, p in baseline_preds.items()}
 
     # 5. Files.
     out_dir.mkdir(parents=True, exist_ok=True)
     cm = np.bincount(gold * k + pred, minlength=k * k).reshape(k, k)
-    plot_confusion(cm, list(LABELS), _tmp(out_dir / "confusion_matrix.png"))
+    plot_confusion(cm, list(labels), _tmp(out_dir / "confusion_matrix.png"))
     plot_reliability(
         {
             "before calibration": (probs_raw, gold, ece_before),
@@ -113,7 +131,7 @@ def evaluate_model(
         _tmp(out_dir / name).replace(out_dir / name)
     result = {
         "model": str(model_dir),
-        "data": str(data_file),
+        "data": data.source,
         "n": len(rows),
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "metrics": metrics,
@@ -121,16 +139,16 @@ def evaluate_model(
         "breakdowns": breakdowns,
         "baselines": baselines,
         "confusion_matrix": cm.tolist(),
-        "labels": list(LABELS),
+        "labels": list(labels),
     }
     atomic_write_text(out_dir / "metrics.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     lines = [
         json.dumps(
             {
                 "text": t,
-                "gold": LABELS[g],
-                "predicted": LABELS[p],
-                "scores": {label: round(float(s), 6) for label, s in zip(LABELS, row)},
+                "gold": labels[g],
+                "predicted": labels[p],
+                "scores": {label: round(float(s), 6) for label, s in zip(labels, row)},
                 **{f: r[f] for f in ("id", "domain", "difficulty") if f in r},
             },
             ensure_ascii=False,
@@ -148,31 +166,6 @@ def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.stem}.tmp{path.suffix}")
 
 
-def _data_files(model_dir: Path) -> dict[str, Path]:
-    """The splits the model was trained with (from its ``run_config.yaml``); the bundled corpus without one.
-
-    Raises:
-        FileNotFoundError: ``run_config.yaml`` names a file that does not exist from the current directory
-            (never silently replaced by the bundled corpus).
-    """
-    files = dict(DEFAULT_FILES)
-    run_config = model_dir / "run_config.yaml"
-    if run_config.is_file():
-        data = (yaml.safe_load(run_config.read_text(encoding="utf-8")) or {}).get("data", {})
-        for split in files:
-            named = data.get(f"{split}_file")
-            if not named:
-                continue
-            if not Path(named).is_file():
-                raise FileNotFoundError(
-                    f"{run_config}: data.{split}_file is {named!r}, which does not exist from {Path.cwd()}; run "
-                    "claims evaluate from the directory training ran in, or give the file with --data "
-                    "(calibration and baselines also need the validation and train files)"
-                )
-            files[split] = named
-    return {split: Path(path) for split, path in files.items()}
-
-
 def _previous_calibration(model_dir: Path) -> str | None:
     """Where the temperature already stored with the model was fitted, if one is stored."""
     path = model_dir / "calibration.json"
@@ -181,14 +174,14 @@ def _previous_calibration(model_dir: Path) -> str | None:
     return str(json.loads(path.read_text(encoding="utf-8")).get("fitted_on") or path)
 
 
-def _breakdown(rows: list[dict], gold: np.ndarray, pred: np.ndarray, field: str) -> dict[str, dict]:
+def _breakdown(rows: list[dict], gold: np.ndarray, pred: np.ndarray, field: str, k: int) -> dict[str, dict]:
     out = {}
     for value in sorted({r[field] for r in rows}):
         idx = np.array([r[field] == value for r in rows])
         out[value] = {
             "n": int(idx.sum()),
             "accuracy": accuracy(gold[idx], pred[idx]),
-            "macro_f1": fast_macro_f1(gold[idx], pred[idx], len(LABELS)),
+            "macro_f1": fast_macro_f1(gold[idx], pred[idx], k),
         }
     return out
 
@@ -231,8 +224,9 @@ def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple
         ("h2", "Calibration"),
         (
             "p",
-            "Temperature scaling fitted on the validation split; it changes scores, never labels. "
-            "Expected calibration error over 10 confidence bins.",
+            f"Temperature {cal['temperature']:.3f}, "
+            + (f"fitted on {cal['fitted_on']}" if cal["fitted_on"] else "none fitted (claims evaluate --calibrate)")
+            + "; it changes scores, never labels. Expected calibration error over 10 confidence bins.",
         ),
         ("img", out_dir / "reliability.png", "reliability diagram before and after temperature scaling"),
     ]
@@ -254,10 +248,11 @@ def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple
         ("table", ["system", "accuracy", "macro-F1", "MCC"], rows_b),
         ("h2", "Most confident errors"),
     ]
-    for g, label in enumerate(LABELS):
+    labels = result["labels"]
+    for g, label in enumerate(labels):
         wrong = [i for i in range(len(gold)) if gold[i] == g and pred[i] != g]
         wrong.sort(key=lambda i: -probs[i, pred[i]])
-        table = [[rows[i]["text"], LABELS[pred[i]], f"{probs[i, pred[i]]:.2f}"] for i in wrong[:TOP_ERRORS]]
+        table = [[rows[i]["text"], labels[pred[i]], f"{probs[i, pred[i]]:.2f}"] for i in wrong[:TOP_ERRORS]]
         blocks.append(("p", f"Gold {label}: {len(wrong)} errors" + (", the most confident:" if table else ".")))
         if table:
             blocks.append(("table", ["sentence", "predicted", "score"], table))
@@ -265,14 +260,29 @@ def _report_blocks(result, rows, gold, pred, probs, out_dir: Path) -> list[tuple
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    result = evaluate_model(args.model, args.out, args.data, args.split, not args.no_calibrate, args.bootstrap)
+    result = evaluate_model(
+        args.model, args.out, args.data, args.split, args.calibrate, args.bootstrap,
+        args.text_column, args.label_column, args.delimiter,
+    )  # fmt: skip
     m, cal = result["metrics"], result["calibration"]
     print(
+        f"{result['data']}: {result['n']} sentences\n"
         f"accuracy {m['accuracy']:.3f} [{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}]  "
         f"macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, {m['macro_f1_ci95'][1]:.3f}]  "
         f"MCC {m['mcc']:.3f}  ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f} (T={cal['temperature']:.2f})"
     )
     for name, b in result["baselines"].items():
         print(f"  baseline {name}: accuracy {b['accuracy']:.3f} macro-F1 {b['macro_f1']:.3f}")
+    if args.calibrate:
+        v = cal["validation"]
+        verdict = (
+            f"wrote {Path(args.model) / 'calibration.json'}"
+            if cal["written"]
+            else f"calibration.json not written: {cal['not_written']}"
+        )
+        print(
+            f"calibration on {v['sentences']} validation sentences: ECE {v['ece_current']:.3f} now, "
+            f"{v['ece_fitted']:.3f} with T={v['temperature_fitted']:.2f}; {verdict}"
+        )
     print(f"report: {Path(args.out) / 'report.html'}")
     return 0

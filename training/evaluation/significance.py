@@ -11,13 +11,13 @@ MetricFn = Callable[[np.ndarray, np.ndarray], float]
 
 
 def fast_macro_f1(gold: np.ndarray, pred: np.ndarray, num_labels: int) -> float:
-    """Macro-F1 from a confusion matrix (classes absent from gold and predictions count as 0, like sklearn
-    with explicit labels); fast enough for thousands of bootstrap resamples."""
+    """Macro-F1 from a confusion matrix over the classes that occur in gold or predictions (as the metric
+    module averages); fast enough for thousands of bootstrap resamples."""
     cm = np.bincount(gold * num_labels + pred, minlength=num_labels * num_labels).reshape(num_labels, num_labels)
     tp = np.diag(cm).astype(float)
     denom = cm.sum(axis=0) + cm.sum(axis=1)
     f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    return float(f1.mean())
+    return float(f1[denom > 0].mean()) if (denom > 0).any() else 0.0
 
 
 def accuracy(gold: np.ndarray, pred: np.ndarray) -> float:

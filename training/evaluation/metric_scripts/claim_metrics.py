@@ -2,7 +2,8 @@
 
 Loaded with ``evaluate.load("training/evaluation/metric_scripts/claim_metrics.py")`` because the Hub's metric
 scripts are out of reach offline (evaluate#315). Pass ``label_names`` to get per-class entries;
-classes absent from both predictions and references still appear, with zero scores and support.
+classes absent from both predictions and references still appear, with zero scores and support, but the
+macro average runs over the classes that occur (an absent class would pull it down for nothing).
 """
 
 import datasets
@@ -35,12 +36,13 @@ class ClaimMetrics(evaluate.Metric):
         if label_names is None:
             label_names = [str(i) for i in sorted(set(predictions) | set(references))]
         ids = list(range(len(label_names)))
+        present = sorted(i for i in set(references) | set(predictions) if 0 <= i < len(ids))  # -1: no label
         precision, recall, f1, support = precision_recall_fscore_support(
             references, predictions, labels=ids, zero_division=0
         )
         return {
             "accuracy": float(accuracy_score(references, predictions)),
-            "macro_f1": float(f1_score(references, predictions, labels=ids, average="macro", zero_division=0)),
+            "macro_f1": float(f1_score(references, predictions, labels=present, average="macro", zero_division=0)),
             "weighted_f1": float(f1_score(references, predictions, labels=ids, average="weighted", zero_division=0)),
             "mcc": float(matthews_corrcoef(references, predictions)),
             "per_class": {
