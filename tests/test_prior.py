@@ -69,3 +69,18 @@ def test_a_table_covering_too_few_pieces_is_refused(train_texts):
     model, _ = build_model(config, tokenizer=tokenizer)
     with pytest.raises(ValueError, match=r"only \d+ pieces have a vector, too few"):
         init_embeddings_from_vectors(model, tokenizer, FakeVocab(["le", "la"]), [])
+
+
+def test_frequent_words_keep_table_order_and_skip_punctuation_and_numbers():
+    from training.prior import frequent_words
+
+    class Table:
+        """spaCy's shape: ``vectors.keys()`` are hashes in frequency order, ``strings`` maps them back."""
+
+        def __init__(self, words):
+            self.strings = {hash(w): w for w in words}
+            self.vectors = type("Vectors", (), {"keys": lambda _self: [hash(w) for w in words]})()
+
+    table = Table([",", "de", "la", "2024", "aujourd'hui", "«", "porte-parole", "l'", "démenti", "Kremlin"])
+    assert frequent_words(table, 4) == ["de", "la", "aujourd'hui", "porte-parole"]
+    assert frequent_words(table, 100) == ["de", "la", "aujourd'hui", "porte-parole", "démenti", "Kremlin"]

@@ -24,7 +24,8 @@ def load_vectors(package: str):
         import spacy
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError(
-            f"model.embedding_init={package!r} needs spaCy and the package: pip install spacy {package}"
+            f"model.embedding_init={package!r} needs spaCy and the vectors package: pip install 'claims-fr[prior]' "
+            f"(or pip install spacy {package})"
         ) from error
     try:
         nlp = spacy.load(
@@ -40,9 +41,12 @@ def load_vectors(package: str):
     return nlp.vocab
 
 
-def frequent_words(package: str, count: int) -> list[str]:
-    """The ``count`` most frequent alphabetic words of the package's vectors table (its keys are frequency-ordered)."""
-    vocab = load_vectors(package)
+def frequent_words(package, count: int) -> list[str]:
+    """The ``count`` most frequent words of a vectors table (spaCy orders its keys by frequency).
+
+    ``package`` is a spaCy package name or a loaded ``Vocab``; punctuation, numbers and symbols are skipped.
+    """
+    vocab = load_vectors(package) if isinstance(package, str) else package
     words = []
     for key in vocab.vectors.keys():
         word = vocab.strings[key]
