@@ -359,8 +359,10 @@ def test_in_a_browser_a_pasted_article_is_highlighted_with_the_labels_of_predict
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(Keys.DELETE)
         driver.find_element(By.ID, "analyse").click()
-        toast = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=toast-text]") or False)
-        assert "The text is empty" in toast[0].text
+        toasts = wait.until(
+            lambda d: [t.text for t in d.find_elements(By.CSS_SELECTOR, "[data-testid=toast-text]") if t.text] or False
+        )
+        assert "The text is empty" in toasts[0]
         assert "Traceback" not in driver.page_source
     finally:
         driver.quit()
