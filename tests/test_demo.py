@@ -32,7 +32,8 @@ from demo.example import EXAMPLE_ARTICLE
 from demo.render import bar_chart, highlight
 from demo.summary import describe_model
 from inference import LABELS, Classifier, predict_document, split_sentences
-from tests.conftest import save_tiny_model
+
+from .conftest import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = (
@@ -89,7 +90,7 @@ def classifier(model_dir) -> Classifier:
     return Classifier(model_dir)
 
 
-def test_example_article_has_several_sentences_and_no_long_line():
+def test_the_example_article_has_six_sentences_or_more_with_an_accusation_and_a_reassurance():
     sentences = split_sentences(EXAMPLE_ARTICLE)
     assert len(sentences) >= 6
     assert any("accuse" in s.text for s in sentences) and any("assure" in s.text for s in sentences)
@@ -213,6 +214,14 @@ def test_without_gradio_claims_demo_names_the_extra_and_inference_still_imports(
     assert 'gradio is not installed; this command needs the demo extras: pip install "claims-fr[demo]"' in (
         result.stderr
     )
+
+
+def test_claims_demo_refuses_a_threshold_outside_0_1(model_dir, capsys):
+    _require("gradio", 'pip install -e ".[demo]"')
+    from training.cli import main
+
+    assert main(["demo", "--model", str(model_dir), "--threshold", "1.5"]) == 2
+    assert "--threshold must be between 0 and 1, got 1.5" in capsys.readouterr().err
 
 
 # --- claims demo, served --------------------------------------------------------------------------------------
