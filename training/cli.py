@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tokenizer",
         help="a model folder whose tokenizer.json counts tokens exactly (default: an estimate from word counts)",
     )
+    p = sub.add_parser("demo", help="a web page to try the model on an article or a file (needs the demo extra)")
+    _add_demo_arguments(p)
     p = sub.add_parser("validate-data", help="check the corpus files and print their statistics")
     p.add_argument("--data-dir", default="data/claims")
     p.add_argument("--stats-out", help="also write the statistics as Markdown to this file")
@@ -143,9 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    """``claims demo``'s options, without importing gradio (``demo.app`` would) so that --help always works."""
+    p.add_argument("--model", help="model directory (default: $CLAIMS_MODEL, else outputs/claims-mini)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--threshold", type=float, default=0.5, help="the uncertainty slider's starting value")
+    p.add_argument("--accept-any-labels", action="store_true", help="serve a model trained on other labels")
+
+
 # Modules of the ``train`` extra: without them, a subcommand says what to install instead of a traceback.
 TRAIN_EXTRA_MODULES = {"datasets", "evaluate", "accelerate", "sklearn", "matplotlib", "yaml", "sentencepiece",
                        "pyarrow", "scipy"}  # fmt: skip
+DEMO_EXTRA_MODULES = {"gradio", "gradio_client", "pandas"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,11 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ModuleNotFoundError as error:
-        if args.debug or (error.name or "").split(".")[0] not in TRAIN_EXTRA_MODULES:
+        module = (error.name or "").split(".")[0]
+        extra = "demo" if args.command == "demo" and module in DEMO_EXTRA_MODULES else "train"
+        if args.debug or module not in (DEMO_EXTRA_MODULES if extra == "demo" else TRAIN_EXTRA_MODULES):
             raise
         print(
-            f"claims {args.command}: error: {error.name} is not installed; this command needs the train extras: "
-            'pip install "claims-fr[train]"',
+            f"claims {args.command}: error: {error.name} is not installed; this command needs the {extra} extras: "
+            f'pip install "claims-fr[{extra}]"',
             file=sys.stderr,
         )
         return 2
@@ -201,6 +215,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .corpus.checks import run_validation
 
         return run_validation(args.data_dir, args.stats_out, args.update_card)
+    if args.command == "demo":
+        from demo.app import run_demo
+
+        return run_demo(args)
     if args.command == "convert":
         from .convert import convert_to_safetensors
 
