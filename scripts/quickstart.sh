@@ -8,7 +8,7 @@ PYTHON="${PYTHON:-python3}"
 # 1. Install: the CPU build of torch first (a plain "torch" requirement pulls a multi-GB CUDA build), then the
 #    package with the extras the tests need (demo: the Gradio page of `claims demo`).
 "$PYTHON" -m pip install --quiet "torch==2.13.0" || "$PYTHON" -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
-"$PYTHON" -m pip install --quiet -e ".[train,onnx,dev,demo]"
+"$PYTHON" -m pip install --quiet -e ".[train,prior,onnx,dev,demo]"
 
 # 2. Train the offline mini model (about 5 minutes on 2 CPU cores); prints its test metrics.
 "$PYTHON" -m training.cli train --config configs/camembert-mini.yaml --output-dir outputs/claims-mini --overwrite
