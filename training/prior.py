@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -18,8 +19,13 @@ WORD_START = "\u2581"  # SentencePiece's word-boundary mark
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
+@lru_cache(maxsize=2)
 def load_vectors(package: str):
-    """The static vectors of an installed spaCy package (no pipeline component is loaded)."""
+    """The static vectors of an installed spaCy package (no pipeline component is loaded).
+
+    Cached: a run that both trains its tokenizer on the table's words and starts its embeddings from the table
+    reads the package once.
+    """
     try:
         import spacy
     except ModuleNotFoundError as error:
