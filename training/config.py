@@ -46,6 +46,12 @@ class ModelConfig:
                 f"model.hidden_size ({self.hidden_size}) must be divisible by "
                 f"model.num_attention_heads ({self.num_attention_heads})"
             )
+        if self.name_or_path and (self.embedding_init or self.tokenizer_words):
+            raise ValueError(
+                "model.embedding_init and model.tokenizer_words shape a model built from scratch; with "
+                f"model.name_or_path={self.name_or_path!r} the checkpoint brings its own tokenizer and embeddings: "
+                "set both to null"
+            )
         if not 8 <= self.max_length <= 512:
             raise ValueError(f"model.max_length must be in [8, 512], got {self.max_length}")
 
@@ -150,6 +156,11 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         FileNotFoundError: the file does not exist.
         ValueError: unknown section or key, bad override syntax, or a value of the wrong type.
     """
+    return RunConfig(**load_sections(path, overrides, _SECTIONS))
+
+
+def load_sections(path: str | Path | None, overrides: list[str] | None, known: dict[str, type]) -> dict[str, Any]:
+    """Read a YAML file of ``known`` sections (name -> dataclass), apply overrides, build each section present."""
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -157,7 +168,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise FileNotFoundError(f"config file not found: {path}")
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping with sections {sorted(_SECTIONS)}")
+            raise ValueError(f"{path}: expected a mapping with sections {sorted(known)}")
     raw = {k: dict(v or {}) for k, v in raw.items()}
     for item in overrides or []:
         key, sep, value = item.partition("=")
@@ -168,15 +179,16 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     where = str(path) if path is not None else "config"
     sections = {}
     for section, values in raw.items():
-        if section not in _SECTIONS:
-            raise ValueError(f"{where}: unknown section {section!r}; expected one of {sorted(_SECTIONS)}")
-        sections[section] = _build(_SECTIONS[section], values, f"{where}: {section}")
-    return RunConfig(**sections)
+        if section not in known:
+            raise ValueError(f"{where}: unknown section {section!r}; expected one of {sorted(known)}")
+        sections[section] = _build(known[section], values, f"{where}: {section}")
+    return sections
 
 
-def save_config(config: RunConfig, path: str | Path) -> None:
-    """Write the resolved config as YAML (the same format ``load_config`` reads)."""
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+def save_config(config, path: str | Path) -> None:
+    """Write a resolved config (``RunConfig`` or a mapping of section dataclasses) as YAML that loads back."""
+    data = config.to_dict() if isinstance(config, RunConfig) else {k: dataclasses.asdict(v) for k, v in config.items()}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

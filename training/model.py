@@ -55,7 +55,16 @@ def build_model(
         if train_texts is None:
             raise ValueError("building a model from scratch needs a tokenizer or the texts to train one")
         tokenizer = train_tokenizer(train_texts, vocab_size=config.vocab_size, max_length=config.max_length)
-    model_config = CamembertConfig(
+    model_config = encoder_config(config, tokenizer)
+    model_config.num_labels = len(labels)
+    model_config.id2label = dict(enumerate(labels))
+    model_config.label2id = {label: i for i, label in enumerate(labels)}
+    return CamembertForSequenceClassification(model_config), tokenizer
+
+
+def encoder_config(config: ModelConfig, tokenizer: PreTrainedTokenizerBase) -> CamembertConfig:
+    """The ``CamembertConfig`` of a from-scratch encoder of the configured size around ``tokenizer``."""
+    return CamembertConfig(
         vocab_size=len(tokenizer),
         hidden_size=config.hidden_size,
         num_hidden_layers=config.num_hidden_layers,
@@ -69,11 +78,7 @@ def build_model(
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
     )
-    return CamembertForSequenceClassification(model_config), tokenizer
 
 
 def _load_pretrained(config: ModelConfig, labels: tuple[str, ...]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:

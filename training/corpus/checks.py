@@ -365,6 +365,13 @@ def run_validation(
     agreement = review_agreement(Path(data_dir))
     if agreement:
         stats += f"\n\n{agreement}"
+    pretrain_dir = Path(data_dir).parent / "pretrain"
+    if pretrain_dir.is_dir():
+        from .pretrain_text import check_pretrain_text
+
+        pretrain_errors, pretrain_stats = check_pretrain_text(pretrain_dir, Path(data_dir))
+        errors += pretrain_errors
+        stats += f"\n\n{pretrain_stats}"
     print(stats)
     if accuracy >= KEYWORD_BASELINE_MAX:
         errors.append(f"keyword baseline reaches {accuracy:.1%} on test: the corpus is too easy")
