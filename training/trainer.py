@@ -53,7 +53,7 @@ def build_training_args(config: RunConfig) -> TrainingArguments:
         lr_scheduler_type=t.lr_scheduler_type,
         max_grad_norm=t.max_grad_norm,
         eval_strategy="epoch",
-        save_strategy="epoch",
+        save_strategy=t.save_strategy,
         logging_strategy="steps",
         logging_steps=t.logging_steps,
         save_total_limit=t.save_total_limit,
@@ -64,7 +64,10 @@ def build_training_args(config: RunConfig) -> TrainingArguments:
         data_seed=t.seed,
         use_cpu=t.use_cpu,
         dataloader_num_workers=t.dataloader_num_workers,
-        train_sampling_strategy="group_by_length",  # batches of similar length pad less
+        dataloader_persistent_workers=t.dataloader_num_workers > 0,  # no worker restart per epoch and evaluation
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        optim=t.optim,
+        torch_compile=t.torch_compile,
         report_to="none",
         bf16=t.mixed_precision == "bf16",
         fp16=t.mixed_precision == "fp16",  # the Trainer adds dynamic loss scaling
