@@ -78,7 +78,7 @@ class TorchEngine:
                     str(info.path), attn_implementation="sdpa", **options
                 )
             except ValueError as error:  # an architecture without SDPA support: its default attention
-                if "sdpa" not in str(error).lower():
+                if "scaled_dot_product_attention" not in str(error):
                     raise
                 model = AutoModelForSequenceClassification.from_pretrained(str(info.path), **options)
         except Exception as error:

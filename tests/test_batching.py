@@ -154,3 +154,21 @@ def test_cli_precision_error_is_plain(tiny_model_dir, tmp_path, capsys):
         code = main([str(source), "--model", str(tiny_model_dir), "--device", "cpu", "--precision", "fp16"])
     assert code == 2
     assert "needs a CUDA device" in capsys.readouterr().err
+
+
+def test_architecture_without_sdpa_falls_back_to_its_default_attention(tiny_model_dir, monkeypatch):
+    from transformers import AutoModelForSequenceClassification
+
+    original = AutoModelForSequenceClassification.from_pretrained
+    refused = []
+
+    def without_sdpa(*args, **kwargs):
+        if kwargs.get("attn_implementation") == "sdpa":
+            refused.append(True)
+            raise ValueError("X does not support an attention implementation through "
+                             "torch.nn.functional.scaled_dot_product_attention yet.")  # fmt: skip
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForSequenceClassification, "from_pretrained", without_sdpa)
+    clf = Classifier(tiny_model_dir, device="cpu")
+    assert refused and clf.predict("Le maire dément.").score > 0
