@@ -77,3 +77,18 @@ def test_tiny_run_with_best_only_checkpoints(tmp_path):
     assert saved and Path(metrics["training"]["best_checkpoint"]).name in saved
     assert json.loads((out / "metrics.json").read_text())["training"]["epochs"] == 2
     assert (out / "model.safetensors").is_file()
+
+
+def test_half_precision_pads_batches_to_multiples_of_eight(tmp_path):
+    texts = [" ".join(t.split()[: 3 + i % 25]) for i, t in enumerate(corpus_texts("train", 64))]
+    widths = {}
+    for precision in ("no", "bf16"):
+        config = load_config(TINY_CONFIG, [f"training.mixed_precision='{precision}'"])
+        config.training.output_dir = str(tmp_path / precision)
+        model, tokenizer = build_model(config.model, train_texts=texts)
+        enc = tokenizer(texts, truncation=True, max_length=config.model.max_length)
+        data = Dataset.from_dict({**enc, "labels": [i % 4 for i in range(len(texts))]})
+        trainer = build_trainer(config, model, tokenizer, data, data)
+        widths[precision] = {batch["input_ids"].shape[1] for batch in trainer.get_train_dataloader()}
+    assert all(width % 8 == 0 for width in widths["bf16"])
+    assert any(width % 8 for width in widths["no"])  # fp32 pads to the longest row only
