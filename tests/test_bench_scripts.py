@@ -24,4 +24,4 @@ def test_bench_gpu_smoke_run_writes_every_part(tmp_path):
     names = [row["name"] for row in inference]
     assert names[1].startswith("transformers.pipeline") and "predict() bf16" in names
     assert all(row["sentences_per_s"] > 0 and row["tokens_per_s"] > row["sentences_per_s"] for row in inference)
-    assert len(training) == 4 and all(0 < row["mfu"] < 1 and row["samples_per_s"] > 0 for row in training)
+    assert len(training) == 5 and all(0 < row["mfu"] < 1 and row["samples_per_s"] > 0 for row in training)
