@@ -28,7 +28,7 @@ class BatchDefaults:
 # busy instead of waiting on Python and kernel launches.
 DEFAULTS = {
     "cpu": BatchDefaults(batch_size=32, max_tokens=2048, chunk=4096, multiple=1),
-    "cuda": BatchDefaults(batch_size=1024, max_tokens=65536, chunk=16384, multiple=8),
+    "cuda": BatchDefaults(batch_size=1024, max_tokens=65536, chunk=4096, multiple=8),
 }
 
 
