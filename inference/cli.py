@@ -181,7 +181,7 @@ def run_predict(args: argparse.Namespace) -> int:
         carry = _Carrier(text_column if args.document else None)
         progress = tqdm(desc="classifying", unit=" rows", disable=args.input == "-", file=sys.stderr)
         try:
-            for chunk in _chunks(rows, CHUNK):
+            for chunk in _chunks(rows, max(CHUNK, 8 * classifier.batch_size)):  # GPU: 8,192 rows per call
                 if args.document:
                     for number, text, row in chunk:
                         _write_document(out, {"line": number, **carry(row)}, classifier.predict_document(text))
