@@ -120,14 +120,14 @@ def bench_inference(model: Path, texts: list[str], device: str, repeats: int, va
             "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None,
         })  # fmt: skip
         clf = None
-    mean_tokens = sum(lengths) / len(lengths)
     for row in rows:
         if "seconds" in row:
-            row.update(sentences_per_s=row["n"] / row["seconds"], tokens_per_s=row["n"] * mean_tokens / row["seconds"])
+            tokens = sum(lengths[: row["n"]])  # the sentences each row ran: all of them, or the pipeline's first
+            row.update(sentences_per_s=row["n"] / row["seconds"], tokens_per_s=tokens / row["seconds"],
+                       mean_tokens=tokens / row["n"])  # fmt: skip
     for row in rows:
         if "seconds" in row:
             row["x_pipeline"] = row["sentences_per_s"] / rows[1]["sentences_per_s"]
-            row["mean_tokens"] = mean_tokens
     return rows
 
 
