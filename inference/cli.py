@@ -47,8 +47,19 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--accept-any-labels", action="store_true", help="run a model trained on labels other than the claim labels"
     )
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--batch-size", type=int, help="at most N sentences per forward pass (default 32 on CPU, 1024 on CUDA)"
+    )
+    p.add_argument(
+        "--max-tokens", type=int, help="at most N padded tokens per forward pass (default 2048 on CPU, 65536 on CUDA)"
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    p.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        default="auto",
+        help="torch backend: auto = bf16 on GPUs that have it (fp16 on older ones), fp32 on CPU",
+    )
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
     p.add_argument("--max-length", type=int, help="token limit per text (default: the model's own)")
     p.add_argument(
@@ -110,7 +121,9 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
         ("--delimiter", args.delimiter),
         ("--output", args.output),
         ("--batch-size", args.batch_size),
+        ("--max-tokens", args.max_tokens),
         ("--device", args.device),
+        ("--precision", args.precision),
         ("--backend", args.backend),
         ("--onnx-file", args.onnx_file),
         ("--max-length", args.max_length),
@@ -151,6 +164,8 @@ def run_predict(args: argparse.Namespace) -> int:
         args.model,
         device=args.device,
         batch_size=args.batch_size,
+        max_tokens=args.max_tokens,
+        precision=args.precision,
         backend=args.backend,
         onnx_file=args.onnx_file,
         max_length=args.max_length,
@@ -166,7 +181,7 @@ def run_predict(args: argparse.Namespace) -> int:
         carry = _Carrier(text_column if args.document else None)
         progress = tqdm(desc="classifying", unit=" rows", disable=args.input == "-", file=sys.stderr)
         try:
-            for chunk in _chunks(rows, CHUNK):
+            for chunk in _chunks(rows, max(CHUNK, 8 * classifier.batch_size)):  # GPU: 8,192 rows per call
                 if args.document:
                     for number, text, row in chunk:
                         _write_document(out, {"line": number, **carry(row)}, classifier.predict_document(text))

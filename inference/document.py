@@ -62,9 +62,10 @@ def predict_document(
     text: str,
     model: str | os.PathLike | None = None,
     *,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     device: str | None = None,
     accept_any_labels: bool = False,
+    precision: str = "auto",
 ) -> DocumentPrediction:
     """Classify every sentence of an article with a cached model.
 
@@ -73,5 +74,7 @@ def predict_document(
         >>> doc.counts["denial"]
         1
     """
-    classifier = get_classifier(model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels)
+    classifier = get_classifier(
+        model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels, precision=precision
+    )
     return classify_document(classifier, text)

@@ -96,3 +96,9 @@ class OnnxEngine:
         }
         (out,) = self.session.run([self._output], feed)
         return np.asarray(out, dtype=np.float32)
+
+    def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        return self.logits(input_ids, attention_mask)  # ONNX Runtime's run() is synchronous
+
+    def to_numpy(self, outputs: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(outputs)

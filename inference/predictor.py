@@ -1,27 +1,27 @@
 """Sentence classification: ``Classifier`` for explicit control, ``predict()`` for one-liners.
 
-Speed comes from sorting inputs by token length so each batch pads only to its own longest
-sentence, tokenizing everything in one fast-tokenizer call, and ``torch.inference_mode()``.
-Texts longer than the model's ``max_length`` tokens are truncated (keeping the beginning) and
-counted in a single warning per call.
+Speed comes from sorting inputs by token length and cutting batches by a budget of padded tokens
+(``inference.batching``), tokenizing thousands of sentences per fast-tokenizer call (on a GPU, the next
+chunk while the current one runs), half precision on GPUs (``inference.precision``), SDPA attention and
+``torch.inference_mode()``. Texts longer than the model's ``max_length`` tokens are truncated (keeping the
+beginning) and counted in a single warning per call.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from .batching import DEFAULTS, Encoded, encode_chunks, pad_rows, plan_batches
 from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, model_fingerprint, resolve_model_dir
 from .engines import load_engine
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
+from .texts import check_texts
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,12 @@ class Classifier:
     Args:
         model: model directory; default ``$CLAIMS_MODEL``, else the quick start's output directory.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU.
-        batch_size: sentences per forward pass.
+        batch_size: at most this many sentences per forward pass (default 32 on CPU, 1024 on CUDA).
         max_length: token limit (default: the checkpoint's own, at most 512).
+        max_tokens: at most this many padded tokens (longest sentence x sentences) per forward pass; a
+            longer sentence runs alone (default 2048 on CPU, 65536 on CUDA).
+        precision: ``"auto"`` (bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU), ``"fp32"``,
+            ``"bf16"`` or ``"fp16"`` (CUDA only); the ONNX backend runs its file's own precision.
         backend: ``"torch"``, ``"onnx"`` or ``"auto"`` (torch weights when present, else ONNX).
         onnx_file: which ``*.onnx`` file to run with the ONNX backend (default ``model.onnx``).
         accept_any_labels: use a checkpoint whose labels are not the four claim labels.
@@ -66,14 +70,17 @@ class Classifier:
         model: str | os.PathLike | None = None,
         *,
         device: str | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         max_length: int | None = None,
         backend: str = "auto",
         onnx_file: str | None = None,
         accept_any_labels: bool = False,
+        max_tokens: int | None = None,
+        precision: str = "auto",
     ) -> None:
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        for name, value in (("batch_size", batch_size), ("max_tokens", max_tokens)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self.info: CheckpointInfo = inspect_checkpoint(resolve_model_dir(model).resolve(), accept_any_labels)
         self.path = self.info.path
         self.labels: tuple[str, ...] = tuple(self.info.id2label[i] for i in range(len(self.info.id2label)))
@@ -86,13 +93,21 @@ class Classifier:
                     f"using {self.max_length}",
                     stacklevel=2,
                 )
-        self.batch_size = batch_size
-        self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file)
+        self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file, precision=precision)
         self.tokenizer = self.engine.tokenizer
+        self.precision: str = getattr(self.engine, "precision", "fp32")
+        kind = "cuda" if str(self.engine.device).startswith("cuda") else "cpu"
+        self.batch_size = batch_size or DEFAULTS[kind].batch_size
+        self.max_tokens = max_tokens or DEFAULTS[kind].max_tokens
+        self._chunk_size, self._multiple = DEFAULTS[kind].chunk, DEFAULTS[kind].multiple
+        self._prefetch = kind == "cuda"  # tokenise the next chunk while the GPU runs this one
         self.truncated_total = 0  # texts truncated since loading; callers that batch many calls read it
 
     def __repr__(self) -> str:
-        return f"Classifier({str(self.path)!r}, backend={self.engine.name!r}, device={self.engine.device!r})"
+        return (
+            f"Classifier({str(self.path)!r}, backend={self.engine.name!r}, device={self.engine.device!r}, "
+            f"precision={self.precision!r})"
+        )
 
     def predict(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
         """Classify one sentence (returns a ``Prediction``) or many (returns a list, input order).
@@ -119,25 +134,23 @@ class Classifier:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
-        ids = encoded["input_ids"]
-        cut = [i for i, enc in enumerate(encoded.encodings or []) if enc.overflowing]
+        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        pad_id = self.tokenizer.pad_token_id or 0
+        cut = []
+        for offset, chunk in encode_chunks(self._encode, texts, self._chunk_size, self._prefetch):
+            batches = plan_batches([len(x) for x in chunk.ids], self.max_tokens, self.batch_size)
+            outputs = [self.engine.forward(*pad_rows(chunk.ids, rows, pad_id, self._multiple)) for rows in batches]
+            logits[offset + np.concatenate(batches)] = self.engine.to_numpy(outputs)
+            cut += [offset + i for i in chunk.truncated]
         self.truncated_total += len(cut)
         if cut:
             self._warn_truncation(texts, cut, _sentences)
-        order = np.argsort([-len(x) for x in ids], kind="stable")
-        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
-        pad_id = self.tokenizer.pad_token_id or 0
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = len(ids[rows[0]])  # longest first: the batch pads to its first row
-            input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-            attention = np.zeros((len(rows), width), dtype=np.int64)
-            for j, row in enumerate(rows):
-                input_ids[j, : len(ids[row])] = ids[row]
-                attention[j, : len(ids[row])] = 1
-            logits[rows] = self.engine.logits(input_ids, attention)
         return logits
+
+    def _encode(self, texts: list[str]) -> Encoded:
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        truncated = [i for i, enc in enumerate(encoded.encodings or []) if enc.overflowing]
+        return Encoded(encoded["input_ids"], truncated)
 
     def _warn_truncation(self, texts: list[str], cut: list[int], sentences: bool) -> None:
         """One warning per call naming the cut texts (first five) with their full length in tokens."""
@@ -177,41 +190,6 @@ class Classifier:
         ]
 
 
-def check_texts(texts) -> list[str]:
-    """Validate a batch of inputs, naming the first bad position; returns them as a list.
-
-    Accepts any ordered iterable of strings; pandas Series and numpy arrays are read through their
-    ``tolist()`` (duck-typed, so neither library is needed here). Sets and mappings have no input order.
-    """
-    if isinstance(texts, (bytes, bytearray)):
-        raise TypeError(
-            "texts must be a string or a sequence of strings, got bytes; decode it first (e.g. .decode('utf-8'))"
-        )
-    if isinstance(texts, str) or isinstance(texts, (Mapping, Set)) or not isinstance(texts, Iterable):
-        what = "unordered " if isinstance(texts, (Mapping, Set)) else ""
-        raise TypeError(
-            f"texts must be a string or a sequence of strings, got {what}{type(texts).__name__}"
-            + ("; pass a list (e.g. list(...) or df['column'].tolist())" if what else "")
-        )
-    texts = texts.tolist() if callable(getattr(texts, "tolist", None)) else list(texts)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            hint = "; drop missing values first (e.g. df['column'].dropna())" if _is_nan(text) else ""
-            raise TypeError(f"texts[{i}] must be a string, got {type(text).__name__}: {text!r:.60}{hint}")
-        if not text.strip():
-            raise ValueError(f"texts[{i}] is empty or blank; remove it or replace it before predicting")
-    return [_encodable(text) for text in texts]
-
-
-def _encodable(text: str) -> str:
-    """Lone surrogates (from broken scraping or decoding) cannot reach the Rust tokenizer: they become U+FFFD."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", text)
-    return text
-
-
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
@@ -219,37 +197,42 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _cached_classifier(path: str, stamp: tuple, device: str | None, batch_size: int, any_labels: bool) -> Classifier:
-    return Classifier(path, device=device, batch_size=batch_size, accept_any_labels=any_labels)
+def _cached_classifier(
+    path: str, stamp: tuple, device: str | None, batch_size: int | None, any_labels: bool, precision: str
+) -> Classifier:
+    return Classifier(path, device=device, batch_size=batch_size, accept_any_labels=any_labels, precision=precision)
 
 
 def get_classifier(
     model: str | os.PathLike | None = None,
     *,
     device: str | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     accept_any_labels: bool = False,
+    precision: str = "auto",
 ):
-    """A ``Classifier`` cached per model path and device, reloaded when a file that changes outputs changes
+    """A ``Classifier`` cached per model path, device and precision, reloaded when a file that changes outputs changes
     (weights, calibration, config, tokenizer, ONNX graphs)."""
     path = resolve_model_dir(model).resolve()
     if not path.is_dir():
         raise ModelLoadError(f"model directory not found: {path}")
     stamp = tuple(model_fingerprint(path).items())
-    return _cached_classifier(str(path), stamp, device, batch_size, accept_any_labels)
+    return _cached_classifier(str(path), stamp, device, batch_size, accept_any_labels, precision)
 
 
 def predict(
     texts: str | Iterable[str],
     model: str | os.PathLike | None = None,
     *,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     device: str | None = None,
     accept_any_labels: bool = False,
+    precision: str = "auto",
 ) -> Prediction | list[Prediction]:
     """Classify a sentence, or an ordered iterable of sentences (list, pandas Series, numpy array...).
 
-    ``accept_any_labels=True`` runs a model trained on labels other than the four claim labels.
+    ``accept_any_labels=True`` runs a model trained on labels other than the four claim labels;
+    ``precision`` and ``batch_size`` are ``Classifier``'s (defaults per device).
 
     Example:
         >>> predict("Le porte-parole a balayé des accusations « sans fondement ».").label
@@ -257,10 +240,7 @@ def predict(
     """
     if not isinstance(texts, str):
         texts = check_texts(texts)  # fail on bad input before loading a model
-    classifier = get_classifier(model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels)
+    classifier = get_classifier(
+        model, device=device, batch_size=batch_size, accept_any_labels=accept_any_labels, precision=precision
+    )
     return classifier.predict(texts)
-
-
-def _is_nan(value) -> bool:
-    """A missing value from pandas or numpy (NaN is the one float not equal to itself)."""
-    return isinstance(value, float) and value != value

@@ -107,8 +107,15 @@ class TrainingConfig:
     mixed_precision: str = "auto"  # auto | no | bf16 | fp16; auto = bf16 on a capable GPU, else fp32
     logging_steps: int = 20
     save_total_limit: int = 2
-    dataloader_num_workers: int = 0
+    dataloader_num_workers: int = 0  # >0: batches are read and padded in that many worker processes (kept alive)
     max_steps: int = -1  # >0 overrides num_train_epochs
+    # Batches of sentences of similar length (random groups of 50 batches sorted by length): less padding.
+    group_by_length: bool = True
+    optim: str = "adamw_torch_fused"  # a transformers optimizer name; fused AdamW updates all weights in one kernel
+    torch_compile: bool = False  # compile the model with torch.compile (slow start; pays off on long GPU runs)
+    # epoch: a checkpoint after every evaluation (what --resume continues from); best: only when validation
+    # macro-F1 improves, which saves most multi-GB writes on a fast GPU (--resume then restarts from the best)
+    save_strategy: str = "epoch"
     use_cpu: bool = False
     torch_threads: int | None = None  # intra-op threads on CPU; null leaves torch's default
     # Trainer checkpoints (with optimiser state) go beside the model, never inside the published folder;
@@ -118,6 +125,10 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.mixed_precision not in {"auto", "no", "bf16", "fp16"}:
             raise ValueError(f"training.mixed_precision must be auto|no|bf16|fp16, got {self.mixed_precision!r}")
+        if self.save_strategy not in {"epoch", "best"}:
+            raise ValueError(f"training.save_strategy must be epoch|best, got {self.save_strategy!r}")
+        if self.dataloader_num_workers < 0:
+            raise ValueError(f"training.dataloader_num_workers must be >= 0, got {self.dataloader_num_workers}")
         if self.learning_rate <= 0:
             raise ValueError(f"training.learning_rate must be > 0, got {self.learning_rate}")
         if not 0 <= self.warmup_ratio < 1:

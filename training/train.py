@@ -124,7 +124,11 @@ def main(
                 continue
             keep = ["input_ids", "attention_mask", "labels"]
             ds = split.map(encode, batched=True, desc=f"tokenizing {name}").rename_column("label", "labels")
-            encoded[name] = ds.remove_columns([c for c in ds.column_names if c not in keep])
+            ds = ds.remove_columns([c for c in ds.column_names if c not in keep])
+            if name == "validation":  # sorted by length, evaluation batches pad little (metrics ignore order)
+                lengths = [len(ids) for ids in ds["input_ids"]]
+                ds = ds.select(sorted(range(len(ds)), key=lambda i: -lengths[i]))
+            encoded[name] = ds
 
     # 5. Train, resuming from the last complete checkpoint when asked.
     trainer = build_trainer(config, model, tokenizer, encoded["train"], encoded["validation"], run.labels)

@@ -53,7 +53,7 @@ def build_training_args(config: RunConfig) -> TrainingArguments:
         lr_scheduler_type=t.lr_scheduler_type,
         max_grad_norm=t.max_grad_norm,
         eval_strategy="epoch",
-        save_strategy="epoch",
+        save_strategy=t.save_strategy,
         logging_strategy="steps",
         logging_steps=t.logging_steps,
         save_total_limit=t.save_total_limit,
@@ -64,7 +64,10 @@ def build_training_args(config: RunConfig) -> TrainingArguments:
         data_seed=t.seed,
         use_cpu=t.use_cpu,
         dataloader_num_workers=t.dataloader_num_workers,
-        train_sampling_strategy="group_by_length",  # batches of similar length pad less
+        dataloader_persistent_workers=t.dataloader_num_workers > 0,  # no worker restart per epoch and evaluation
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        optim=t.optim,
+        torch_compile=t.torch_compile,
         report_to="none",
         bf16=t.mixed_precision == "bf16",
         fp16=t.mixed_precision == "fp16",  # the Trainer adds dynamic loss scaling
@@ -82,6 +85,7 @@ def build_trainer(
     """A ``Trainer`` with dynamic padding, macro-F1 model selection and optional class weights over ``labels``."""
     t = config.training
     weights = class_weights(train["labels"], len(labels)) if t.class_weighted_loss else None
+    half = t.mixed_precision in ("bf16", "fp16")
     callbacks = []
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
@@ -91,7 +95,8 @@ def build_trainer(
         train_dataset=train,
         eval_dataset=validation,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        # Half precision: widths in multiples of 8 fill tensor-core tiles and give torch.compile fewer shapes.
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if half else None),
         compute_metrics=make_compute_metrics(list(labels)),
         compute_loss_func=make_loss(weights, t.label_smoothing),
         callbacks=callbacks,
