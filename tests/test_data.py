@@ -72,3 +72,23 @@ def test_unsupported_extension(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="nowhere.jsonl"):
         read_rows("nowhere.jsonl")
+
+
+def test_dataset_fingerprint_is_the_content_hash_without_pickling_the_table(monkeypatch):
+    """datasets would pickle the Arrow table with dill to fingerprint it, which fails on some pyarrow/Python pairs."""
+    import datasets.arrow_dataset
+
+    from training.data import to_dataset
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the table was hashed")
+
+    monkeypatch.setattr(datasets.arrow_dataset, "generate_fingerprint", refuse)
+    rows = [{"text": "Le ministre dément.", "label": "denial"}, {"text": "La séance est levée.", "label": "neutral"}]
+    first, again = to_dataset(rows, list(LABELS)), to_dataset([dict(r) for r in rows], list(LABELS))
+    other = to_dataset([rows[0], {**rows[1], "label": "reassurance"}], list(LABELS))
+    assert first._fingerprint == again._fingerprint != other._fingerprint
+    assert first[0] == {"text": "Le ministre dément.", "label": LABELS.index("denial")}
+    assert first.features["label"].names == list(LABELS)
+    mapped = first.map(lambda batch: {"n": [len(t) for t in batch["text"]]}, batched=True)
+    assert mapped["n"] == [19, 20] and mapped._fingerprint != first._fingerprint

@@ -6,10 +6,14 @@ fails with the file, line and field instead of a pyarrow traceback, and nothing 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+import pyarrow as pa
+from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, Value
+from datasets.table import InMemoryTable
 
 from inference.labels import LABELS
 
@@ -23,10 +27,12 @@ __all__ = ["DataError", "load_file", "load_splits", "read_rows", "to_dataset"]
 def to_dataset(rows: list[dict], labels: Sequence[str]) -> Dataset:
     """A ``Dataset`` of ``text`` and a ``ClassLabel`` ``label`` (ids in ``labels`` order) from normalised rows."""
     features = Features({"text": Value("string"), "label": ClassLabel(names=list(labels))})
-    return Dataset.from_dict(
-        {"text": [row["text"] for row in rows], "label": [labels.index(row["label"]) for row in rows]},
-        features=features,
-    )
+    texts, ids = [row["text"] for row in rows], [list(labels).index(row["label"]) for row in rows]
+    table = pa.Table.from_pydict({"text": texts, "label": ids}, schema=features.arrow_schema)
+    # The fingerprint is the content's hash, computed here: datasets would otherwise pickle the Arrow table with
+    # dill to make one, which fails on some pyarrow/Python pairs (PicklingError on pyarrow's MonthDayNano type).
+    digest = hashlib.sha256(json.dumps([texts, ids, list(labels)], ensure_ascii=False).encode()).hexdigest()
+    return Dataset(InMemoryTable(table), info=DatasetInfo(features=features), fingerprint=digest[:16])
 
 
 def load_file(
