@@ -1,6 +1,6 @@
 """Ablation runs: each variant of the offline model trained over several seeds, scored on test and dev_real.
 
-    python scripts/ablation.py --arms tranche fr-vectors base-only --seeds 1 2 3
+    python scripts/ablation.py --arms base-only tranche fr-vectors fr-tokenizer mlm --seeds 1 2 3
     python scripts/ablation.py --table          # mean ± sd per arm from the runs recorded so far
 
 Each run is ``claims train`` with the arm's overrides into ``outputs/ablation/<arm>-s<seed>``; its figures are
@@ -21,9 +21,10 @@ OUT = ROOT / "outputs" / "ablation"
 CONFIG = "configs/camembert-mini.yaml"
 BASE_ONLY = OUT / "data"  # train/validation without the real-event tranche
 
-# The shipped camembert-mini.yaml fine-tunes the pretrained encoder (the mlm arm); the others build a model from
-# scratch and switch parts of the French prior off. Arms may also pass extra overrides with --set.
-SCRATCH = ["model.name_or_path=null"]
+# The shipped camembert-mini.yaml fine-tunes the pretrained encoder models/mini-encoder (the mlm arm); the others
+# build a model from scratch (at the from-scratch learning rate) and switch parts of the French prior off. Arms may
+# also pass extra overrides with --set.
+SCRATCH = ["model.name_or_path=null", "training.learning_rate=5e-4"]
 NO_PRIOR = [*SCRATCH, "model.tokenizer_words=null", "model.embedding_init=null", "model.vocab_size=8000"]
 ARMS = {
     "base-only": [

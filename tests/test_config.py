@@ -19,8 +19,8 @@ def test_bundled_configs_load(name):
 
 def test_yaml_values_map_onto_typed_fields():
     config = load_config(ROOT / "configs" / "camembert-mini.yaml")
-    assert config.model.name_or_path is None
-    assert isinstance(config.training.learning_rate, float)  # "5.0e-4" in YAML
+    assert config.model.name_or_path == "models/mini-encoder"
+    assert isinstance(config.training.learning_rate, float)  # "2.0e-4" in YAML
     assert config.training.output_dir == "outputs/claims-mini"
 
 

@@ -148,3 +148,28 @@ def test_pretraining_text_checks_name_copies_and_forbidden_events(tmp_path):
     assert "w.jsonl:5: duplicate id 't-001-04'" in text and "domain 'sport'" in text
     assert not any(e.startswith(f"{folder / 'w.jsonl'}:1:") for e in errors)
     assert stats.startswith("Unlabelled pretraining text (`data/pretrain/`): 5 sentences, 1 articles")
+
+
+def test_the_committed_encoder_is_what_its_config_makes():
+    """models/mini-encoder records the config that made it; it must be the one ``claims pretrain`` runs."""
+    import yaml
+
+    from .conftest import ROOT
+
+    encoder = ROOT / "models" / "mini-encoder"
+    recorded = yaml.safe_load((encoder / "pretrain_config.yaml").read_text(encoding="utf-8"))
+    shipped = yaml.safe_load((ROOT / "configs" / "pretrain-mini.yaml").read_text(encoding="utf-8"))
+    for section in ("model", "pretrain"):
+        for key, value in shipped[section].items():
+            assert recorded[section][key] == value, f"{section}.{key}"
+    assert (encoder / "model.safetensors").stat().st_size <= 25 * 2**20
+    model = CamembertForMaskedLM.from_pretrained(encoder, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    assert model.config.vocab_size == len(tokenizer) and model.config.max_position_embeddings == 162
+    # It learnt French: the masked word of a wire sentence ranks among its 20 best guesses.
+    text = f"Le ministre a {tokenizer.mask_token} ces accusations, qu'il juge sans fondement."
+    batch = tokenizer(text, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**batch).logits[0, batch["input_ids"][0].tolist().index(tokenizer.mask_token_id)]
+    guesses = tokenizer.convert_ids_to_tokens(logits.topk(20).indices.tolist())
+    assert {"▁rejeté", "▁démenti", "▁réfuté", "▁contesté", "▁dénoncé", "▁balayé"} & set(guesses), guesses
