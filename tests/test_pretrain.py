@@ -56,8 +56,9 @@ def test_whole_words_are_masked_and_only_they_are_targets(tokenizer, train_texts
 
 
 def test_loss_on_masked_pieces_matches_the_full_head(tokenizer, train_texts):
-    config = ModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                         max_length=48)
+    config = ModelConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_length=48
+    )
     from training.model import encoder_config
 
     torch.manual_seed(0)
@@ -79,9 +80,15 @@ def test_pretraining_writes_an_encoder_that_fine_tuning_starts_from(tmp_path):
     heldout = tmp_path / "heldout.jsonl"
     heldout.write_text("".join(json.dumps({"text": t}) + "\n" for t in corpus_texts("validation", 40)))
     out = tmp_path / "encoder"
-    overrides = [*TINY, f"pretrain.text_files=[{text_file}]", f"pretrain.heldout_file={heldout}",
-                 f"pretrain.output_dir={out}", "pretrain.epochs=3", "pretrain.learning_rate=2e-3",
-                 "pretrain.batch_size=16"]
+    overrides = [
+        *TINY,
+        f"pretrain.text_files=[{text_file}]",
+        f"pretrain.heldout_file={heldout}",
+        f"pretrain.output_dir={out}",
+        "pretrain.epochs=3",
+        "pretrain.learning_rate=2e-3",
+        "pretrain.batch_size=16",
+    ]
     metrics = pretrain(None, overrides)
     history = metrics["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]

@@ -73,7 +73,8 @@ def read_texts(patterns: list[str]) -> list[str]:
                 try:
                     text = json.loads(line)["text"]
                 except (json.JSONDecodeError, KeyError, TypeError) as error:
-                    raise ValueError(f"{path}:{number}: expected a JSON object with a 'text' field ({error})") from error
+                    message = f"{path}:{number}: expected a JSON object with a 'text' field ({error})"
+                    raise ValueError(message) from error
                 if not isinstance(text, str) or not text.strip():
                     raise ValueError(f"{path}:{number}: field 'text' must be a non-empty string")
                 texts.append(text)
@@ -136,8 +137,13 @@ def main(config_path: str | Path | None = None, overrides: list[str] | None = No
         model.train()
         running = 0.0
         for batch in _length_grouped(train_ids, config.batch_size, rng):
-            inputs = mask_words([train_ids[i] for i in batch], [train_starts[i] for i in batch], tokenizer,
-                                config.mask_probability, rng)
+            inputs = mask_words(
+                [train_ids[i] for i in batch],
+                [train_starts[i] for i in batch],
+                tokenizer,
+                config.mask_probability,
+                rng,
+            )
             loss = masked_lm_loss(model, *inputs)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
