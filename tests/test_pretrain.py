@@ -129,6 +129,7 @@ def test_prior_options_are_refused_with_a_pretrained_encoder():
 
 
 def test_pretraining_text_checks_name_copies_and_forbidden_events(tmp_path):
+    from training.corpus.checks import read_corpus
     from training.corpus.pretrain_text import check_pretrain_text
 
     from .conftest import ROOT
@@ -147,7 +148,7 @@ def test_pretraining_text_checks_name_copies_and_forbidden_events(tmp_path):
     folder = tmp_path / "pretrain"
     folder.mkdir()
     (folder / "w.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    errors, stats = check_pretrain_text(folder, claims)
+    errors, stats = check_pretrain_text(folder, read_corpus(claims)[0])
     text = "\n".join(errors)
     assert "w.jsonl:2: copies" in text and "test.jsonl" in text
     assert "w.jsonl:3: event '2017: un autre' must read 'YEAR: episode' with an even year" in text

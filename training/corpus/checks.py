@@ -71,13 +71,9 @@ def read_corpus(data_dir: Path) -> tuple[list[Row], list[str]]:
             continue
         for number, line in enumerate(path.open(encoding="utf-8"), 1):
             where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                errors.append(f"{where}: invalid JSON ({error.msg})")
-                continue
-            if not isinstance(data, dict):
-                errors.append(f"{where}: expected a JSON object")
+            data, error = parse_line(line, where)
+            if error:
+                errors.append(error)
                 continue
             bad = [f for f, kind in FIELDS.items() if not isinstance(data.get(f), kind)]
             if bad:
@@ -90,6 +86,17 @@ def read_corpus(data_dir: Path) -> tuple[list[Row], list[str]]:
             errors += _tranche_errors(where, split, data)
             rows.append(Row(split, path, number, data))
     return rows, errors
+
+
+def parse_line(line: str, where: str) -> tuple[dict | None, str | None]:
+    """``(object, None)`` for a JSONL line holding a JSON object, else ``(None, error naming where)``."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        return None, f"{where}: invalid JSON ({error.msg})"
+    if not isinstance(data, dict):
+        return None, f"{where}: expected a JSON object"
+    return data, None
 
 
 def _tranche_errors(where: str, split: str, data: dict) -> list[str]:
@@ -125,7 +132,7 @@ def check_rows(rows: list[Row]) -> list[str]:
         if d["id"] in first_seen:
             errors.append(f"{row.where}: duplicate id {d['id']!r} (first at {first_seen[d['id']].where})")
         first_seen.setdefault(d["id"], row)
-        key = _normalise(d["text"])
+        key = normalise(d["text"])
         if key in by_text:
             errors.append(f"{row.where}: exact duplicate of {by_text[key].where}")
         by_text.setdefault(key, row)
@@ -168,7 +175,7 @@ def _shared_events(rows: list[Row]) -> list[str]:
     ]
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -178,21 +185,35 @@ def _opening(text: str) -> str:
 
 def _near_duplicates(rows: list[Row]) -> list[str]:
     """Pairs whose character n-gram TF-IDF cosine reaches the threshold, within and across splits."""
+    return [
+        f"{rows[b].where}: near-duplicate of {rows[a].where} (cosine {cosine:.2f})"
+        for a, b, cosine in similar_pairs([r.data["text"] for r in rows])
+    ]
+
+
+def similar_pairs(texts: list[str], others: list[str] | None = None) -> list[tuple[int, int, float]]:
+    """``(i, j, cosine)`` for every pair at or above ``NEAR_DUPLICATE_COSINE`` (character 3-5-gram TF-IDF).
+
+    Without ``others``, pairs within ``texts`` (``i < j``); with it, ``texts[i]`` against ``others[j]``, the
+    vocabulary and IDF learnt on both.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if len(rows) < 2:
+    if not texts or (others is None and len(texts) < 2) or others == []:
         return []
-    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32).fit_transform(
-        [_normalise(r.data["text"]) for r in rows]
-    )
-    errors = []
-    for start in range(0, len(rows), 1024):  # blockwise: the full matrix of a large corpus is big
-        block = (matrix[start : start + 1024] @ matrix.T).toarray()
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32)
+    left = [normalise(t) for t in texts]
+    right = None if others is None else [normalise(t) for t in others]
+    vectorizer.fit(left if right is None else left + right)
+    matrix = vectorizer.transform(left)
+    against = matrix if right is None else vectorizer.transform(right)
+    pairs = []
+    for start in range(0, len(texts), 1024):  # blockwise: the full matrix of a large corpus is big
+        block = (matrix[start : start + 1024] @ against.T).toarray()
         for i, j in zip(*np.nonzero(block >= NEAR_DUPLICATE_COSINE)):
-            a, b = start + i, j
-            if a < b:
-                errors.append(f"{rows[b].where}: near-duplicate of {rows[a].where} (cosine {block[i, j]:.2f})")
-    return errors
+            if others is not None or start + i < j:
+                pairs.append((start + i, int(j), float(block[i, j])))
+    return pairs
 
 
 def _balance(rows: list[Row]) -> list[str]:
@@ -369,7 +390,7 @@ def run_validation(
     if pretrain_dir.is_dir():
         from .pretrain_text import check_pretrain_text
 
-        pretrain_errors, pretrain_stats = check_pretrain_text(pretrain_dir, Path(data_dir))
+        pretrain_errors, pretrain_stats = check_pretrain_text(pretrain_dir, rows)
         errors += pretrain_errors
         stats += f"\n\n{pretrain_stats}"
     print(stats)

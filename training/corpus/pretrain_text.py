@@ -7,12 +7,11 @@ real-event tranche). Problems come back as ``file:line: message``, like the corp
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
+from .checks import Row, normalise, parse_line, similar_pairs
 
 FIELDS = ("id", "event", "domain", "region", "text")
 DOMAINS = (
@@ -26,30 +25,31 @@ DOMAINS = (
     "business",
 )
 GUARDED = ("validation", "test", "dev_real")  # sets the pretraining text must not copy
-NEAR_COPY_COSINE = 0.8
 
 
-def check_pretrain_text(pretrain_dir: Path, claims_dir: Path) -> tuple[list[str], str]:
-    """Validate every ``*.jsonl`` of ``pretrain_dir``; returns ``(errors, one statistics line)``."""
+def check_pretrain_text(pretrain_dir: Path, corpus: list[Row]) -> tuple[list[str], str]:
+    """Validate every ``*.jsonl`` of ``pretrain_dir`` against the corpus rows the validator read.
+
+    Returns ``(errors, one statistics line)``.
+    """
     rows, errors = [], []
     seen_ids: dict[str, str] = {}
     seen_texts: dict[str, str] = {}
     for path in sorted(pretrain_dir.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                errors.append(f"{where}: invalid JSON ({error.msg})")
+            data, error = parse_line(line, where)
+            if error:
+                errors.append(error)
                 continue
-            bad = [f for f in FIELDS if not isinstance(data, dict) or not isinstance(data.get(f), str)]
+            bad = [f for f in FIELDS if not isinstance(data.get(f), str)]
             if bad:
                 errors.append(f"{where}: missing or non-string field(s) {bad}")
                 continue
             if data["id"] in seen_ids:
                 errors.append(f"{where}: duplicate id {data['id']!r} (first at {seen_ids[data['id']]})")
             seen_ids.setdefault(data["id"], where)
-            key = re.sub(r"\W+", " ", data["text"].lower()).strip()
+            key = normalise(data["text"])
             if key in seen_texts:
                 errors.append(f"{where}: same sentence as {seen_texts[key]}")
             seen_texts.setdefault(key, where)
@@ -61,15 +61,15 @@ def check_pretrain_text(pretrain_dir: Path, claims_dir: Path) -> tuple[list[str]
             if not 4 <= len(data["text"].split()) <= 80:
                 errors.append(f"{where}: {len(data['text'].split())} words (allowed 4-80)")
             rows.append((where, data))
-    guarded = []
-    for name in GUARDED:
-        path = claims_dir / f"{name}.jsonl"
-        if path.is_file():
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                guarded.append((f"{path}:{number}", json.loads(line)))
-    dev_events = {d["event"].lower() for w, d in guarded if "dev_real" in w and isinstance(d.get("event"), str)}
+    guarded = [r for r in corpus if r.split in GUARDED]
+    dev_events = {
+        r.data["event"].lower() for r in guarded if r.split == "dev_real" and isinstance(r.data.get("event"), str)
+    }
     errors += [f"{w}: event {d['event']!r} is a dev_real event" for w, d in rows if d["event"].lower() in dev_events]
-    errors += _copies(rows, guarded)
+    errors += [
+        f"{rows[i][0]}: copies {guarded[j].where} (cosine {cosine:.2f})"
+        for i, j, cosine in similar_pairs([d["text"] for _, d in rows], [r.data["text"] for r in guarded])
+    ]
     articles = {d["id"].rsplit("-", 1)[0] for _, d in rows}
     domains = Counter(d["domain"] for _, d in rows)
     stats = (
@@ -78,22 +78,3 @@ def check_pretrain_text(pretrain_dir: Path, claims_dir: Path) -> tuple[list[str]
         + "."
     )
     return errors, stats
-
-
-def _copies(rows: list[tuple[str, dict]], guarded: list[tuple[str, dict]]) -> list[str]:
-    """Sentences whose character 3-5-gram TF-IDF cosine with a guarded sentence reaches the threshold."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if not rows or not guarded:
-        return []
-    normalise = lambda text: re.sub(r"\W+", " ", text.lower()).strip()  # noqa: E731
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32)
-    vectorizer.fit([normalise(d["text"]) for _, d in rows + guarded])
-    ours = vectorizer.transform([normalise(d["text"]) for _, d in rows])
-    theirs = vectorizer.transform([normalise(d["text"]) for _, d in guarded])
-    errors = []
-    for start in range(0, len(rows), 1024):
-        block = (ours[start : start + 1024] @ theirs.T).toarray()
-        for i, j in zip(*np.nonzero(block >= NEAR_COPY_COSINE)):
-            errors.append(f"{rows[start + i][0]}: copies {guarded[j][0]} (cosine {block[i, j]:.2f})")
-    return errors
