@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import sentencepiece as spm
 from transformers import CamembertTokenizer
+
+if TYPE_CHECKING:
+    from .config import ModelConfig
 
 # Ids of the special tokens, in CamemBERT's roles: <s> is also the classification token.
 SPECIAL_IDS = {"bos_id": 0, "pad_id": 1, "eos_id": 2, "unk_id": 3}
@@ -50,3 +54,14 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 8000, max_length: in
     processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
     vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
     return CamembertTokenizer(vocab=vocab, additional_special_tokens=[], model_max_length=max_length)
+
+
+def train_model_tokenizer(config: ModelConfig, texts: Iterable[str]) -> CamembertTokenizer:
+    """The tokenizer ``config`` asks for: learnt on ``texts``, plus the frequent words of
+    ``config.tokenizer_words``' vectors table when set (so common French words stay whole)."""
+    texts = list(texts)
+    if config.tokenizer_words:
+        from .prior import frequent_words
+
+        texts += frequent_words(config.tokenizer_words, config.tokenizer_word_count)
+    return train_tokenizer(texts, config.vocab_size, config.max_length)

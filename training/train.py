@@ -23,7 +23,7 @@ from .evaluation.metrics import compute_classification_metrics
 from .evaluation.small_data import compare_with_baselines
 from .model import build_model
 from .splits import load_run_rows
-from .tokenizer import train_tokenizer
+from .tokenizer import train_model_tokenizer
 from .trainer import build_trainer, resolve_precision
 
 logger = logging.getLogger(__name__)
@@ -96,12 +96,7 @@ def main(
         tokenizer_dir = checkpoints / "tokenizer"
         with state.main_process_first():
             if state.is_main_process and not (checkpoint and (tokenizer_dir / "tokenizer.json").is_file()):
-                texts = splits["train"]["text"]
-                if config.model.tokenizer_words:
-                    from .prior import frequent_words
-
-                    texts = [*texts, *frequent_words(config.model.tokenizer_words, config.model.tokenizer_word_count)]
-                train_tokenizer(texts, config.model.vocab_size, config.model.max_length).save_pretrained(tokenizer_dir)
+                train_model_tokenizer(config.model, splits["train"]["text"]).save_pretrained(tokenizer_dir)
             tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     set_seed(config.training.seed)  # same initial weights whatever the tokenizer training consumed
     model, tokenizer = build_model(config.model, tokenizer=tokenizer, labels=run.labels)
