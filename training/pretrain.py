@@ -16,19 +16,18 @@ import logging
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 from transformers import CamembertForMaskedLM, get_linear_schedule_with_warmup, set_seed
 
-from .atomic import atomic_write_text
 from .checkpoints import publish_model
 from .config import ModelConfig, load_sections, save_config
 from .mlm import mask_words, masked_lm_loss, word_starts
 from .model import encoder_config
-from .tokenizer import train_tokenizer
+from .tokenizer import train_model_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +97,7 @@ def main(config_path: str | Path | None = None, overrides: list[str] | None = No
 
     # 2. Tokenizer (pretraining text plus the vectors table's frequent words) and encoder, as fine-tuning would.
     set_seed(config.seed)
-    tokenizer_texts = texts
-    if model_config.tokenizer_words:
-        from .prior import frequent_words
-
-        words = frequent_words(model_config.tokenizer_words, model_config.tokenizer_word_count)
-        tokenizer_texts = [*texts, *words]
-    tokenizer = train_tokenizer(tokenizer_texts, model_config.vocab_size, model_config.max_length)
+    tokenizer = train_model_tokenizer(model_config, texts)
     set_seed(config.seed)
     model = CamembertForMaskedLM(encoder_config(model_config, tokenizer))
     prior = None
@@ -174,10 +167,9 @@ def main(config_path: str | Path | None = None, overrides: list[str] | None = No
         "pieces": sum(map(len, train_ids)),
         "seconds": round(time.perf_counter() - started, 1),
         "history": history,
-        "embedding_init": prior,
-        "config": {"model": asdict(model_config), "pretrain": asdict(config)},
+        "embedding_init": prior,  # the resolved config is pretrain_config.yaml, beside it
     }
-    atomic_write_text(staging / "pretrain_metrics.json", json.dumps(metrics, indent=2))
+    (staging / "pretrain_metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     publish_model(staging, out)
     return metrics
 
