@@ -1,6 +1,7 @@
 """Ablation runs: each variant of the offline model trained over several seeds, scored on test and dev_real.
 
     python scripts/ablation.py --arms base-only tranche fr-vectors fr-tokenizer mlm --seeds 1 2 3
+    python scripts/ablation.py --arms mlm --data before-tranche2   # the corpus without the second real-event tranche
     python scripts/ablation.py --table          # mean ± sd per arm from the runs recorded so far
 
 Each run is ``claims train`` with the arm's overrides into ``outputs/ablation/<arm>-s<seed>``; its figures are
@@ -19,7 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "outputs" / "ablation"
 CONFIG = "configs/camembert-mini.yaml"
-BASE_ONLY = OUT / "data"  # train/validation without the real-event tranche
+BASE_ONLY = OUT / "data"  # train/validation without the real-event tranches
+# Training data of an arm: the corpus as it is, or without the second real-event tranche (the corpus that the
+# rows measured before it joined were trained on). Validation, test and dev_real are the same for both.
+DATA = {"all": None, "before-tranche2": OUT / "data-before-tranche2"}
 
 # The shipped camembert-mini.yaml fine-tunes the pretrained encoder models/mini-encoder (the mlm arm); the others
 # build a model from scratch (at the from-scratch learning rate) and switch parts of the French prior off. Arms may
@@ -49,12 +53,18 @@ ARMS = {
 }
 
 
-def write_base_only() -> None:
-    BASE_ONLY.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "validation"):
-        lines = (ROOT / "data" / "claims" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
-        kept = [line for line in lines if json.loads(line)["tranche"] == "base"]
-        (BASE_ONLY / f"{split}.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+def write_subsets() -> None:
+    """The base-only train/validation files and the training file without the second real-event tranche."""
+    subsets = [
+        (BASE_ONLY, ("train", "validation"), lambda tranche: tranche == "base"),
+        (DATA["before-tranche2"], ("train",), lambda tranche: tranche != "real-event-2"),
+    ]
+    for folder, splits, keep in subsets:
+        folder.mkdir(parents=True, exist_ok=True)
+        for split in splits:
+            lines = (ROOT / "data" / "claims" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+            kept = [line for line in lines if keep(json.loads(line)["tranche"])]
+            (folder / f"{split}.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 
 def recorded() -> list[dict]:
@@ -62,9 +72,10 @@ def recorded() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
 
 
-def run(arm: str, seed: int, extra: list[str] = (), tag: str | None = None) -> dict:
+def run(arm: str, seed: int, extra: list[str] = (), tag: str | None = None, data: str = "all") -> dict:
     name = tag or arm
     out = OUT / f"{name}-s{seed}"
+    overrides = [f"data.train_file={DATA[data]}/train.jsonl"] if DATA[data] is not None else []
     command = [
         sys.executable,
         "-m",
@@ -76,12 +87,12 @@ def run(arm: str, seed: int, extra: list[str] = (), tag: str | None = None) -> d
         "--set",
         f"training.seed={seed}",
     ]
-    for override in [*ARMS[arm], *extra]:
+    for override in [*overrides, *ARMS[arm], *extra]:  # the base-only arm's own train file wins
         command += ["--set", override]
     with (OUT / f"{name}-s{seed}.log").open("w") as log:
         subprocess.run(command, cwd=ROOT, check=True, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    row = {"arm": name, "seed": seed, "command": " ".join(command[1:])}
+    row = {"arm": name, "seed": seed, "data": data, "command": " ".join(command[1:])}
     for split in ("validation", "dev", "test"):
         row[split] = round(metrics[split]["macro_f1"], 4)
     row["dev_accusation_f1"] = round(metrics["dev"]["per_class"]["accusation"]["f1"], 4)
@@ -106,10 +117,10 @@ def table(rows: list[dict]) -> str:
         "| arm | seeds | test macro-F1 | dev_real macro-F1 | dev_real accusation F1 | train s |",
         "|---|---|---|---|---|---|",
     ]
-    for arm in dict.fromkeys(r["arm"] for r in rows):
-        sub = [r for r in rows if r["arm"] == arm]
+    for arm, data in dict.fromkeys((r["arm"], r["data"]) for r in rows):
+        sub = [r for r in rows if (r["arm"], r["data"]) == (arm, data)]
         lines.append(
-            f"| {arm} | {len(sub)} | {ms([r['test'] for r in sub])} | {ms([r['dev'] for r in sub])} | "
+            f"| {arm} ({data}) | {len(sub)} | {ms([r['test'] for r in sub])} | {ms([r['dev'] for r in sub])} | "
             f"{ms([r['dev_accusation_f1'] for r in sub])} | {statistics.mean(r['train_seconds'] for r in sub):.0f} |"
         )
     return "\n".join(lines)
@@ -122,16 +133,17 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="print the table of recorded runs")
     parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for every arm")
     parser.add_argument("--tag", help="record the runs under this arm name (one arm with --set variations)")
+    parser.add_argument("--data", choices=list(DATA), default="all", help="training data of every arm")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    write_base_only()
+    write_subsets()
     if args.tag and len(args.arms) != 1:
         parser.error("--tag names the runs of exactly one arm")
-    done = {(r["arm"], r["seed"]) for r in recorded()}
+    done = {(r["arm"], r["seed"], r["data"]) for r in recorded()}
     for seed in args.seeds:  # seeds outermost: every arm gets a first run before any gets a third
         for arm in args.arms:
-            if ((args.tag or arm), seed) not in done:
-                print(json.dumps(run(arm, seed, args.extra, args.tag)), flush=True)
+            if ((args.tag or arm), seed, args.data) not in done:
+                print(json.dumps(run(arm, seed, args.extra, args.tag, args.data)), flush=True)
     if args.table or args.arms:
         print(table(recorded()))
 

@@ -158,3 +158,35 @@ def test_bundled_tranche_and_dev_real_meet_their_targets():
     assert sum(r["domain"] in ("intl_conflict_diplomacy", "security_cyber") for r in real) / len(real) >= 0.4
     assert all(r["tranche"] == "dev-real" for r in dev)
     assert not {r["group"] for r in real} & {r["group"] for r in dev}
+
+
+def test_second_real_event_tranche_is_training_data_only(tmp_path):
+    """real-event-2 rows may sit in train only (validation and test stay comparable) and need an even-year event."""
+    event = {"region": "belgium", "event": "2016: grève des contrôleurs aériens belges"}
+    texts = [
+        "Le syndicat a dénoncé jeudi la décision de la direction de geler les salaires.",
+        "La direction a rejeté ces critiques, affirmant que les comptes ne permettaient rien d'autre.",
+        "Le ministre de la Mobilité a assuré que les vols seraient maintenus pendant les vacances.",
+    ]
+    _write(tmp_path, "train", [
+        _row(0, "g1", texts[0], tranche="real-event-2", **event),
+        _row(1, "g1", texts[1], tranche="real-event-2", region="belgium", event="2017: une année impaire"),
+    ])  # fmt: skip
+    _write(tmp_path, "validation", [_row(2, "g2", texts[2], tranche="real-event-2", **event)])
+    _write(tmp_path, "test", [])
+    rows, errors = read_corpus(tmp_path)
+    text = "\n".join(errors)
+    train_file, val_file = tmp_path / "train.jsonl", tmp_path / "validation.jsonl"
+    assert f"{train_file}:1" not in text
+    assert f"{train_file}:2: real-event-2 events must be in even years" in text
+    assert f"{val_file}:1: tranche 'real-event-2' does not belong in validation.jsonl" in text
+
+
+def test_bundled_second_tranche_has_its_blind_review():
+    rows, _ = read_corpus(DATA)
+    second = {r.data["id"]: r.data for r in rows if r.data["tranche"] == "real-event-2"}
+    review = [json.loads(line) for line in (DATA / "tranche2_review.jsonl").open(encoding="utf-8")]
+    assert second and {r["id"] for r in review} == set(second)
+    assert all(second[r["id"]]["label"] == r["final"] for r in review)
+    assert all(r["first"] == r["second"] or r["reason"] for r in review)  # every disagreement says why
+    assert all(r.split == "train" for r in rows if r.data["tranche"] == "real-event-2")

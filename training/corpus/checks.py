@@ -25,10 +25,11 @@ DEV_REAL = "dev_real"  # never trained on; selects models and is reported next t
 FILES = (*SPLITS, DEV_REAL)
 FIELDS = {"id": str, "text": str, "label": str, "group": str, "domain": str, "difficulty": str, "tranche": str}
 # Where each tranche may live. Real-event articles carry the event ("YEAR: episode") and region; training
-# events sit in even years and dev_real events in odd years, so no episode is shared.
-TRANCHES = {"base": SPLITS, "real-event": SPLITS, "dev-real": (DEV_REAL,)}
+# events sit in even years and dev_real events in odd years, so no episode is shared. The second real-event
+# tranche is training data only, so validation (model selection) and test stay as they were.
+TRANCHES = {"base": SPLITS, "real-event": SPLITS, "real-event-2": ("train",), "dev-real": (DEV_REAL,)}
 EVENT_FIELDS = {"region": str, "event": str}
-EVENT_YEAR_PARITY = {"real-event": 0, "dev-real": 1}
+EVENT_YEAR_PARITY = {"real-event": 0, "real-event-2": 0, "dev-real": 1}
 GEOPOLITICS = ("intl_conflict_diplomacy", "security_cyber")
 DIFFICULTIES = ("easy", "hard")
 NEAR_DUPLICATE_COSINE = 0.8  # character 3-5-gram TF-IDF cosine at or above which two sentences are near-copies
@@ -326,6 +327,7 @@ def statistics_markdown(rows: list[Row]) -> str:
 REVIEWS = {
     "label_review.jsonl": "base tranche",
     "tranche_review.jsonl": "real-event tranche",
+    "tranche2_review.jsonl": "second real-event tranche",
     "dev_real_review.jsonl": "dev_real",
 }
 
