@@ -203,11 +203,10 @@ def similar_pairs(texts: list[str], others: list[str] | None = None) -> list[tup
     if not texts or (others is None and len(texts) < 2) or others == []:
         return []
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32)
-    left = [normalise(t) for t in texts]
-    right = None if others is None else [normalise(t) for t in others]
-    vectorizer.fit(left if right is None else left + right)
-    matrix = vectorizer.transform(left)
-    against = matrix if right is None else vectorizer.transform(right)
+    # One pass over the text: fit and vectorise together, then split the rows back into the two sides.
+    both = vectorizer.fit_transform([normalise(t) for t in [*texts, *(others or [])]])
+    matrix = both[: len(texts)]
+    against = matrix if others is None else both[len(texts) :]
     pairs = []
     for start in range(0, len(texts), 1024):  # blockwise: the full matrix of a large corpus is big
         block = (matrix[start : start + 1024] @ against.T).toarray()
