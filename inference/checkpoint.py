@@ -96,9 +96,10 @@ def inspect_checkpoint(path: Path, accept_any_labels: bool = False) -> Checkpoin
     return CheckpointInfo(path, id2label, max_length, max(1, positions), temperature, has_torch, onnx_files)
 
 
-# Files of a model folder that change its outputs: weights, ONNX graphs, config, calibration, tokenizer.
-MODEL_FILE_PATTERNS = ("*.safetensors", "*.onnx", "config.json", "calibration.json", "tokenizer*.json",
-                       "special_tokens_map.json", "*.model")  # fmt: skip
+# Files of a model folder that change its outputs: weights, ONNX graphs, config, calibration, lexical channel,
+# tokenizer.
+MODEL_FILE_PATTERNS = ("*.safetensors", "*.onnx", "config.json", "calibration.json", "lexical.json",
+                       "tokenizer*.json", "special_tokens_map.json", "*.model")  # fmt: skip
 
 
 def model_fingerprint(path: Path) -> dict[str, str]:

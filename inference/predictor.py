@@ -21,6 +21,7 @@ import numpy as np
 from .batching import DEFAULTS, Encoded, encode_chunks, pad_rows, plan_batches
 from .checkpoint import CheckpointInfo, ModelLoadError, inspect_checkpoint, model_fingerprint, resolve_model_dir
 from .engines import load_engine
+from .lexical import LexicalChannel, LexicalError
 from .texts import check_texts
 
 
@@ -58,6 +59,8 @@ class Classifier:
         backend: ``"torch"``, ``"onnx"`` or ``"auto"`` (torch weights when present, else ONNX).
         onnx_file: which ``*.onnx`` file to run with the ONNX backend (default ``model.onnx``).
         accept_any_labels: use a checkpoint whose labels are not the four claim labels.
+        lexical: fuse the encoder with the checkpoint's n-gram channel (``lexical.json``) when it has one;
+            False scores with the encoder alone (``inference.lexical``).
 
     Example:
         >>> clf = Classifier("outputs/claims-mini")
@@ -77,6 +80,7 @@ class Classifier:
         accept_any_labels: bool = False,
         max_tokens: int | None = None,
         precision: str = "auto",
+        lexical: bool = True,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("max_tokens", max_tokens)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
@@ -95,6 +99,12 @@ class Classifier:
                 )
         self.engine = load_engine(self.info, backend=backend, device=device, onnx_file=onnx_file, precision=precision)
         self.tokenizer = self.engine.tokenizer
+        self.lexical: LexicalChannel | None = None
+        if lexical and LexicalChannel.present(self.path):
+            try:
+                self.lexical = LexicalChannel(self.path, self.labels)
+            except LexicalError as error:
+                raise ModelLoadError(str(error)) from None
         self.precision: str = getattr(self.engine, "precision", "fp32")
         kind = "cuda" if str(self.engine.device).startswith("cuda") else "cpu"
         self.batch_size = batch_size or DEFAULTS[kind].batch_size
@@ -125,12 +135,13 @@ class Classifier:
     def predict_proba(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
         """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order.
 
-        Logits are divided by the checkpoint's calibrated temperature (``calibration.json``) if any.
+        Scores are divided by the checkpoint's calibrated temperature (``calibration.json``) if any.
         """
         return _softmax(self.predict_logits(texts, _sentences=_sentences) / self.info.temperature)
 
     def predict_logits(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
-        """Raw logits (before temperature), shape ``(len(texts), num_labels)``, in input order."""
+        """Scores before temperature, shape ``(len(texts), num_labels)``, in input order: the encoder's logits,
+        fused with the lexical channel's log-probabilities when the checkpoint has one."""
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
@@ -145,7 +156,7 @@ class Classifier:
         self.truncated_total += len(cut)
         if cut:
             self._warn_truncation(texts, cut, _sentences)
-        return logits
+        return self.lexical.fuse(logits, texts) if self.lexical else logits
 
     def _encode(self, texts: list[str]) -> Encoded:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)

@@ -96,6 +96,9 @@ def run(arm: str, seed: int, extra: list[str] = (), tag: str | None = None, data
     for split in ("validation", "dev", "test"):
         row[split] = round(metrics[split]["macro_f1"], 4)
     row["dev_accusation_f1"] = round(metrics["dev"]["per_class"]["accusation"]["f1"], 4)
+    if "lexical" in metrics:  # the fused model's rows also keep the encoder alone and the chosen weight
+        row["lexical_weight"] = metrics["lexical"]["weight"]
+        row["encoder_only"] = {split: round(m["macro_f1"], 4) for split, m in metrics["encoder_only"].items()}
     row["train_seconds"] = metrics["training"]["train_seconds"]
     row["epochs"] = metrics["training"]["epochs"]
     if "embedding_init" in metrics["training"]:

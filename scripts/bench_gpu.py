@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -98,8 +99,15 @@ def bench_inference(model: Path, texts: list[str], device: str, repeats: int, va
     reference = None
     for variant in variants:
         try:
-            options = {k: v for k, v in variant.items() if k not in ("name", "cast_weights", "compile")}
-            clf = Classifier(model, device=device, **options)
+            extra = ("name", "cast_weights", "compile", "lexical_from", "no_cudnn_attention")
+            options = {k: v for k, v in variant.items() if k not in extra}
+            folder = model
+            if variant.get("lexical_from"):  # the same weights plus a trained model's n-gram channel
+                folder = Path(tempfile.mkdtemp()) / "fused"
+                shutil.copytree(model, folder)
+                for name in ("lexical.json", "lexical.safetensors"):
+                    shutil.copy2(Path(variant["lexical_from"]) / name, folder / name)
+            clf = Classifier(folder, device=device, **options)
             if variant.get("cast_weights"):  # half weights instead of autocast: fewer casts, less exact
                 clf.engine.model.to(clf.engine._dtype)
                 clf.engine._autocast = False
@@ -107,7 +115,16 @@ def bench_inference(model: Path, texts: list[str], device: str, repeats: int, va
                 clf.engine.model = torch.compile(clf.engine.model, dynamic=True)
             if device.startswith("cuda"):
                 torch.cuda.reset_peak_memory_stats()
-            seconds, probs = _timed(clf.predict_proba, texts, device, repeats)
+            run = clf.predict_proba
+            if variant.get("no_cudnn_attention"):  # flash / memory-efficient attention kernels only
+
+                def run(batch, clf=clf):
+                    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+                    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
+                        return clf.predict_proba(batch)
+
+            seconds, probs = _timed(run, texts, device, repeats)
         except Exception as error:  # one failing variant must not cost the others' figures
             rows.append({"name": variant["name"], "error": repr(error)})
             continue
@@ -168,7 +185,7 @@ def bench_training(model: Path, device: str, args) -> list[dict]:
             "training.per_device_eval_batch_size=64", "training.dataloader_num_workers=0",
         ],
     }  # fmt: skip
-    if args.compile:
+    if args.compile or args.train_compile:
         settings["same, torch_compile=true"] = ["training.torch_compile=true"]
     common = [f"model.name_or_path={model}", f"data.max_train_samples={args.train_samples}",
               f"training.num_train_epochs={args.train_epochs}", "training.early_stopping_patience=null"]  # fmt: skip
@@ -184,6 +201,64 @@ def bench_training(model: Path, device: str, args) -> list[dict]:
         rows.append({"name": name, "samples": samples, "seconds": metrics["training"]["train_seconds"],
                      "test_macro_f1": metrics.get("test", {}).get("macro_f1")})  # fmt: skip
     return rows
+
+
+def profile_training(model: Path, device: str, args, path: Path) -> None:
+    """Profile ``claims train`` (camembert-base.yaml, this version's settings): mean wall time per optimiser step
+    against the GPU's busy time per step, and the operators that take the CPU's and the GPU's time."""
+    from torch.profiler import ProfilerActivity, profile, schedule
+    from transformers import TrainerCallback
+
+    import training.train as train_module
+
+    warmup, active = 20, args.profile_steps
+    stamps: list[float] = []
+
+    class Step(TrainerCallback):
+        def on_step_end(self, *_, **__):
+            if len(stamps) in (warmup - 1, warmup + active - 1):  # the window's edges wait for the GPU
+                _sync(device)
+            stamps.append(time.perf_counter())
+            profiler.step()
+
+    build = train_module.build_trainer
+
+    def build_with_profiler(*a, **k):
+        trainer = build(*a, **k)
+        trainer.add_callback(Step())
+        return trainer
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.startswith("cuda") else [])
+    train_module.build_trainer = build_with_profiler
+    try:
+        with profile(
+            activities=activities, schedule=schedule(wait=warmup - 2, warmup=1, active=active, repeat=1)
+        ) as profiler:
+            with tempfile.TemporaryDirectory() as tmp:
+                overrides = [
+                    f"model.name_or_path={model}",
+                    f"training.max_steps={warmup + active + 5}",
+                    f"data.max_train_samples={args.train_samples}",
+                    "training.early_stopping_patience=null",
+                ]
+                if not device.startswith("cuda"):
+                    overrides += ["training.use_cpu=true", "training.dataloader_num_workers=0"]
+                train_module.main(ROOT / "configs/camembert-base.yaml", overrides, output_dir=Path(tmp) / "m")
+    finally:
+        train_module.build_trainer = build
+    events = profiler.key_averages()
+    device_key = "self_device_time_total" if hasattr(events[0], "self_device_time_total") else "self_cuda_time_total"
+    # Kernels only: annotations (ProfilerStep*, Optimizer.step#...) repeat their kernels' time on the GPU side.
+    gpu_us = sum(getattr(e, device_key, 0) for e in events if e.device_type.name == "CUDA" and "#" not in e.key
+                 and not e.key.startswith("ProfilerStep"))  # fmt: skip
+    window = stamps[warmup + active - 1] - stamps[warmup - 1] if len(stamps) >= warmup + active else float("nan")
+    summary = (f"steps profiled: {active}; wall per step {1000 * window / active:.1f} ms; GPU busy per step "
+               f"{gpu_us / 1000 / active:.1f} ms (sum of kernel times)\n")  # fmt: skip
+    text = summary + "\n" + events.table(sort_by="self_cpu_time_total", row_limit=30)
+    if device.startswith("cuda"):
+        text += "\n" + events.table(sort_by=device_key, row_limit=20)
+    path.write_text(text)
+    print(summary + events.table(sort_by="self_cpu_time_total", row_limit=30))
 
 
 def bench_bare_loop(model: Path, device: str, steps: int, batch_size: int, bf16: bool) -> dict:
@@ -255,6 +330,7 @@ INFERENCE_VARIANTS = {
          "batch_size": 4096},
         {"name": "predict() bf16 weights (no autocast)", "precision": "bf16", "cast_weights": True},
         {"name": "predict() fp16", "precision": "fp16"},
+        {"name": "predict() auto, cuDNN attention off", "no_cudnn_attention": True},
     ],
     "cpu": [{"name": "predict() fp32", "precision": "fp32"}, {"name": "predict() bf16", "precision": "bf16"}],
 }  # fmt: skip
@@ -274,6 +350,15 @@ def main() -> None:
     parser.add_argument("--train-epochs", type=int, default=3)
     parser.add_argument("--train-steps", type=int, help="stop each training run after N steps (smoke runs)")
     parser.add_argument("--bare-steps", type=int, default=150, help="steps of the bare training loop")
+    parser.add_argument("--train-compile", action="store_true", help="also time claims train with torch_compile")
+    parser.add_argument("--variants", help="comma list of positions in the device's inference variants (default all)")
+    parser.add_argument("--lexical-from", help="a trained model with a lexical channel: also time predict() fused")
+    parser.add_argument(
+        "--profile-steps",
+        type=int,
+        default=0,
+        help="profile this many steps of claims train (after 20 warm-up steps) into profile.txt",
+    )
     parser.add_argument("--skip", default="", help="comma list of parts to skip: inference, parity, training, bare")
     args = parser.parse_args()
     import torch
@@ -295,8 +380,12 @@ def main() -> None:
         if "inference" not in skip:
             texts = bench_sentences(args.n)
             variants = list(INFERENCE_VARIANTS["cuda" if cuda else "cpu"])
+            if args.variants:  # a subset, by position in that list (the first is the reference of the others)
+                variants = [variants[int(i)] for i in args.variants.split(",")]
             if args.compile:
                 variants.append({"name": "predict() auto, torch.compile", "compile": True})
+            if args.lexical_from:
+                variants.append({"name": "predict() auto + lexical channel", "lexical_from": args.lexical_from})
             rows = bench_inference(model, texts, args.device, args.repeats, variants)
             _write(out / "inference.json", rows)
             _table(rows, ["sentences_per_s", "tokens_per_s", "x_pipeline", "labels_equal_first_variant",
@@ -311,6 +400,8 @@ def main() -> None:
             for row in bare:
                 row["tokens_per_sample"] = row.pop("tokens", 0) / row.get("samples", 1)
             rows += bare
+        if args.profile_steps:
+            _guarded(lambda: profile_training(model, args.device, args, out / "profile.txt") or [], "profile")
         if "training" not in skip:
             per_sample = mean_train_tokens(model, args.train_samples)
             trained = _guarded(lambda: bench_training(model, args.device, args), "training")

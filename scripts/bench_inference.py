@@ -6,6 +6,9 @@ tokens on average with the mini tokenizer). Each measurement runs in a fresh sub
 is per backend. Reports sentences/second and tokens/second (tokens the model reads, padding excluded), median
 single-sentence latency, peak RSS, the throughput ratio against ``transformers.pipeline`` and whether the
 labels agree with it. ``hf-loop`` is the plain Hugging Face loop: tokenizer and model on batches in input order.
+The package's backends run the encoder alone, as the pipeline does; ``torch-fused`` is ``predict()`` as shipped for
+a model with a lexical channel (``lexical.json``): the encoder fused with the n-gram classifier, whose labels differ
+from the pipeline's by design.
 
     python scripts/bench_inference.py --model outputs/claims-mini      # trained mini model
     python scripts/bench_inference.py --arch base                      # camembert-base architecture, random init
@@ -84,7 +87,8 @@ def worker(
     else:
         from inference import Classifier
 
-        options = dict(device="cpu", batch_size=batch_size, max_tokens=max_tokens)
+        # The encoder alone, as the pipeline computes it; torch-fused adds the model's lexical channel (if it has one).
+        options = dict(device="cpu", batch_size=batch_size, max_tokens=max_tokens, lexical=backend == "torch-fused")
         if backend in ONNX_FILES:
             from inference.onnx_engine import OnnxEngine
 
@@ -95,7 +99,7 @@ def worker(
         elif backend == "torch-bf16":  # bf16 autocast: faster on CPUs with AVX512-BF16 or AMX
             clf = Classifier(model, backend="torch", precision="bf16", **options)
         else:
-            clf = Classifier(model, backend=backend, **options)
+            clf = Classifier(model, backend="torch" if backend == "torch-fused" else backend, **options)
 
         def run(batch):
             return [p.label for p in clf.predict(batch)]
@@ -189,7 +193,7 @@ def main() -> None:
     parser.add_argument(
         "--backends",
         default="pipeline,hf-loop,torch",
-        help="comma list: pipeline, hf-loop, torch, torch-bf16, onnx, onnx-int8",
+        help="comma list: pipeline, hf-loop, torch, torch-bf16, onnx, onnx-int8, torch-fused (+ lexical channel)",
     )
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per batch (a cap for predict())")
     parser.add_argument("--max-tokens", type=int, help="padded tokens per batch for predict() (default: its own)")

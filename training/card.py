@@ -74,7 +74,7 @@ tags: [{"claims, " if claims else ""}french, camembert]
 {t.num_train_epochs:g} epochs at most ({patience}), learning rate {t.learning_rate:g}, batch size
 {t.per_device_train_batch_size} x {t.gradient_accumulation_steps} accumulation, max length {m.max_length} tokens,
 seed {t.seed}. Full resolved settings: `run_config.yaml`.
-
+{_lexical_lines(metrics)}
 ## Limits
 
 - {"Trained on a hand-written corpus of wire-style sentences; real copy (opinion pieces, transcripts, social media) will score lower." if bundled else "Trained on the data above only; text unlike it will score lower."}
@@ -89,6 +89,30 @@ from inference import predict
 predict("Le ministère a démenti toute implication.", model="path/to/this/folder"{"" if claims else ", accept_any_labels=True"})
 ```
 """  # noqa: E501
+
+
+def _lexical_lines(metrics: dict[str, Any]) -> str:
+    """What the lexical channel is, its weight and what it changed, when the run fitted one."""
+    lexical = metrics.get("lexical")
+    if not lexical:
+        return ""
+    if not lexical["written"]:
+        return (
+            "\nA word and character n-gram channel was fitted and left out: no mixing weight beat the encoder alone "
+            "on validation.\n"
+        )
+    alone = metrics.get("encoder_only", {})
+    scores = ", ".join(
+        f"{split} {alone[split]['macro_f1']:.3f} -> {metrics[split]['macro_f1']:.3f}"
+        for split in ("validation", "dev", "test")
+        if split in alone and split in metrics
+    )
+    return (
+        f"\nScores fuse the encoder with a word 1-2-gram and character 2-5-gram TF-IDF logistic regression fitted on "
+        f"the same training split (`lexical.json`, `lexical.safetensors`): (1 - {lexical['weight']:g}) x the "
+        f"encoder's log-probabilities + {lexical['weight']:g} x the n-grams', the weight chosen on validation. "
+        f"Macro-F1, encoder alone -> fused: {scores}.\n"
+    )
 
 
 def _intended_use(claims: bool, bundled: bool) -> str:

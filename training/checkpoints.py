@@ -11,8 +11,8 @@ from pathlib import Path
 from inference.checkpoint import ModelLoadError, check_safetensors
 
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-# Derived from a model's weights: stale, and removed, once new weights are published.
-DERIVED_FILES = ("calibration.json", "model.onnx", "model.int8.onnx")
+# Derived from a model's weights (or fitted with them): stale, and removed, once new weights are published.
+DERIVED_FILES = ("calibration.json", "lexical.json", "lexical.safetensors", "model.onnx", "model.int8.onnx")
 _REQUIRED = ("model.safetensors", "config.json", "optimizer.pt", "scheduler.pt")
 
 

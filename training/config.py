@@ -39,6 +39,9 @@ class ModelConfig:
     # French words outside the corpus stay whole (and so can carry their vectors). null: corpus text only.
     tokenizer_words: str | None = None
     tokenizer_word_count: int = 30000
+    # Fuse the encoder with a word + character n-gram TF-IDF classifier fitted on the training split (weight chosen
+    # on validation; inference.lexical): on real-style news the two make different mistakes.
+    lexical_channel: bool = False
 
     def __post_init__(self) -> None:
         if self.hidden_size % self.num_attention_heads:

@@ -142,14 +142,30 @@ def main(
     tokenizer.save_pretrained(str(staging))
     save_config(config, staging / "run_config.yaml")
 
-    # 7. Evaluate through the inference path, so every run exercises predict().
-    classifier = Classifier(staging, device="cpu" if config.training.use_cpu else None, accept_any_labels=True)
+    # 7. Evaluate through the inference path, so every run exercises predict(): the encoder alone, then (when
+    #    configured and it helps on validation) fused with the lexical channel fitted on the training split.
+    device = "cpu" if config.training.use_cpu else None
+    classifier = Classifier(staging, device=device, accept_any_labels=True)
+    evaluated = [name for name in ("validation", "dev", "test") if name in splits]
+    logits = {name: classifier.predict_logits(splits[name]["text"]) for name in evaluated}
     metrics: dict[str, Any] = {}
-    for name in ("validation", "dev", "test"):
-        if name in splits:
-            probs = classifier.predict_proba(splits[name]["text"])
-            ids = [run.labels.index(classifier.labels[k]) for k in probs.argmax(axis=1)]
-            metrics[name] = compute_classification_metrics(ids, splits[name]["label"], run.labels)
+    if config.model.lexical_channel:
+        from .lexical import add_lexical_channel
+
+        gold = {
+            n: [classifier.labels.index(run.labels[i]) for i in splits[n]["label"]] for n in ("train", "validation")
+        }
+        metrics["lexical"] = add_lexical_channel(
+            staging, classifier.labels, (splits["train"]["text"], gold["train"]),
+            (splits["validation"]["text"], gold["validation"]), logits["validation"],
+        )  # fmt: skip
+        metrics["encoder_only"] = {name: _scores(logits[name], classifier, splits[name], run) for name in evaluated}
+        if metrics["lexical"]["written"]:
+            classifier = Classifier(staging, device=device, accept_any_labels=True)
+            logits = {name: classifier.predict_logits(splits[name]["text"]) for name in evaluated}
+        logger.warning("lexical channel: %s", {k: v for k, v in metrics["lexical"].items() if k != "by_weight"})
+    for name in evaluated:
+        metrics[name] = _scores(logits[name], classifier, splits[name], run)
     metrics["data"] = {"labels": list(run.labels), "sizes": {k: len(v) for k, v in run.splits.items()}}
     metrics["data"]["notes"] = run.notes
     # A model below the cheap baselines on its own validation data says so, naming the better options.
@@ -171,3 +187,9 @@ def main(
     publish_model(staging, out)
     trainer.accelerator.wait_for_everyone()
     return metrics
+
+
+def _scores(logits, classifier: Classifier, split, run) -> dict[str, Any]:
+    """Classification metrics of ``logits`` (columns in the checkpoint's label order) against ``split``."""
+    ids = [run.labels.index(classifier.labels[k]) for k in logits.argmax(axis=1)]
+    return compute_classification_metrics(ids, split["label"], run.labels)

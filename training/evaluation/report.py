@@ -29,6 +29,7 @@ from .significance import accuracy, bootstrap_ci, fast_macro_f1
 from .sources import load_eval_data
 
 TOP_ERRORS = 5
+ENCODER_ALONE = "this model's encoder alone (lexical channel off)"
 # Fewer validation sentences than this give an ECE (10 bins) too noisy to choose a temperature by.
 MIN_CALIBRATION_SENTENCES = 50
 
@@ -115,6 +116,10 @@ def evaluate_model(
     train_texts, train_labels = [r["text"] for r in train_rows], [r["label"] for r in train_rows]
     baseline_preds = run_baselines(train_texts, train_labels, texts, labels)
     baselines = {name: compute_classification_metrics(p, gold, labels) for name, p in baseline_preds.items()}
+    if classifier.lexical is not None:  # what the n-gram channel adds: the same checkpoint's encoder on its own
+        encoder = Classifier(model_dir, accept_any_labels=True, lexical=False)
+        encoder_pred = encoder.predict_logits(texts)[:, column].argmax(axis=1)
+        baselines[ENCODER_ALONE] = compute_classification_metrics(encoder_pred, gold, labels)
 
     # 5. Files.
     out_dir.mkdir(parents=True, exist_ok=True)
