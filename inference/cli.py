@@ -61,6 +61,11 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
         help="torch backend: auto = bf16 on GPUs that have it (fp16 on older ones), fp32 on CPU",
     )
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    p.add_argument(
+        "--no-lexical",
+        action="store_true",
+        help="score with the encoder alone, without the model's n-gram channel (lexical.json): faster on a GPU",
+    )
     p.add_argument("--max-length", type=int, help="token limit per text (default: the model's own)")
     p.add_argument(
         "--onnx-file", help="ONNX file of the model folder to run, e.g. model.int8.onnx (implies --backend onnx)"
@@ -132,7 +137,7 @@ def predict_argv(args: argparse.Namespace) -> list[str]:
     ):
         if value is not None:
             argv += [option, str(value)]
-    flags = ["--document"] * args.document + ["--resume"] * args.resume
+    flags = ["--document"] * args.document + ["--resume"] * args.resume + ["--no-lexical"] * args.no_lexical
     return argv + flags + ["--accept-any-labels"] * args.accept_any_labels
 
 
@@ -170,6 +175,7 @@ def run_predict(args: argparse.Namespace) -> int:
         onnx_file=args.onnx_file,
         max_length=args.max_length,
         accept_any_labels=args.accept_any_labels,
+        lexical=not args.no_lexical,
     )
     with RowWriter(args.output, csv_delimiter(args.input, fmt, delimiter)) as out:
         if args.document and fmt == "text":

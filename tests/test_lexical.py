@@ -134,3 +134,29 @@ def test_training_with_the_channel_publishes_and_reports_it(tmp_path):
     main(TINY_CONFIG, ["training.num_train_epochs=1"], output_dir=out, overwrite=True)
     assert not (out / LEXICAL_JSON).exists() and not (out / LEXICAL_WEIGHTS).exists()
     assert LexicalChannel.present(out) is False
+
+
+def test_claims_predict_uses_the_channel_unless_told_not_to(tiny_model_dir, fitted, tmp_path):
+    from training.cli import build_parser, main
+    from training.deploy.batch import run_batch
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    fitted.weight = 0.5
+    save_lexical(fitted, model)
+    texts = corpus_texts("test", 30)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    for flags, lexical in (([], True), (["--no-lexical"], False)):
+        out = tmp_path / f"out-{lexical}.jsonl"
+        argv = ["predict", str(source), "--model", str(model), "--accept-any-labels", "-o", str(out), *flags]
+        assert main(argv) == 0
+        got = [json.loads(line)["scores"] for line in out.read_text(encoding="utf-8").splitlines()]
+        expected = Classifier(model, accept_any_labels=True, lexical=lexical).predict(texts)
+        assert all(abs(g[k] - e.scores[k]) < 1e-4 for g, e in zip(got, expected) for k in e.scores)  # 4 decimals
+    # Batch mode records the channel in its manifest: resuming without it would mix two kinds of scores.
+    folder = tmp_path / "batch"
+    argv = ["predict", str(source), "--model", str(model), "--accept-any-labels", "--output-dir", str(folder)]
+    assert main(argv) == 0
+    assert json.loads((folder / "manifest.json").read_text())["lexical"] is True
+    with pytest.raises(ValueError, match="cannot resume: lexical differs"):
+        run_batch(build_parser().parse_args([*argv, "--resume", "--no-lexical"]))

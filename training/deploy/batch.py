@@ -22,6 +22,7 @@ from pathlib import Path
 from inference.checkpoint import model_fingerprint
 from inference.cli import DEFAULT_SHARD_SIZE, model_text_column
 from inference.inputs import input_format, iter_inputs
+from inference.lexical import LexicalChannel
 from inference.predictor import TruncationWarning
 from inference.tables import parse_delimiter
 
@@ -31,7 +32,7 @@ from .launch import launch_command
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_FIELDS = (
     "input", "input_size", "input_mtime_ns", "format", "mode", "text_column", "shard_size",
-    "model", "model_files", "backend", "onnx_file", "max_length", "precision",
+    "model", "model_files", "backend", "onnx_file", "max_length", "precision", "lexical",
 )  # fmt: skip
 MERGE_LOCK = ".merge.lock"
 MIN_CHUNK = 512  # sentences per predict() call: bounded memory, full batches
@@ -191,6 +192,8 @@ def build_manifest(source: Path, fmt: str, args: argparse.Namespace, model: Path
         "onnx_file": args.onnx_file,
         "max_length": args.max_length,
         "precision": getattr(args, "precision", "auto"),
+        # Only when the model's n-gram channel is used, so manifests of models without one stay as they were.
+        **({"lexical": True} if LexicalChannel.present(model) and not getattr(args, "no_lexical", False) else {}),
     }
 
 
@@ -203,7 +206,7 @@ def check_manifest(path: Path, manifest: dict) -> None:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: unreadable manifest ({error.msg}); rerun without --resume") from None
     for field in MANIFEST_FIELDS:
-        before, now = previous.get(field), manifest[field]
+        before, now = previous.get(field), manifest.get(field)
         if before != now and isinstance(before, dict) and isinstance(now, dict):
             name = next(k for k in sorted({*before, *now}) if before.get(k) != now.get(k))
             field, before, now = f"{field}[{name!r}]", before.get(name, "absent"), now.get(name, "absent")
@@ -236,6 +239,7 @@ def _load_classifier(args: argparse.Namespace, model: Path, state):
         onnx_file=args.onnx_file,
         max_length=args.max_length,
         accept_any_labels=getattr(args, "accept_any_labels", False),
+        lexical=not getattr(args, "no_lexical", False),
     )
 
 
