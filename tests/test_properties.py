@@ -28,9 +28,27 @@ HOSTILE = [
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@pytest.fixture(scope="module")
-def clf(tiny_model_dir):
-    return Classifier(tiny_model_dir, batch_size=4)
+@pytest.fixture(scope="module", params=["encoder", "fused"])
+def clf(request, tiny_model_dir, tmp_path_factory):
+    """The tiny model alone, and with a lexical channel (its n-grams see the whole text, hostile or not)."""
+    if request.param == "encoder":
+        return Classifier(tiny_model_dir, batch_size=4)
+    import shutil
+
+    from inference.labels import LABELS
+    from training.lexical import fit_lexical, save_lexical
+
+    from .conftest import corpus_texts
+
+    model = shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("fused") / "model")
+    texts = corpus_texts("train", 200)
+    labels = [LABELS[i % len(LABELS)] for i in range(len(texts))]  # any labels: only the plumbing is tested
+    fit = fit_lexical(texts, [LABELS.index(label) for label in labels], LABELS)
+    fit.weight = 0.5
+    save_lexical(fit, model)
+    fused = Classifier(model, batch_size=4)
+    assert fused.lexical is not None
+    return fused
 
 
 @SETTINGS
