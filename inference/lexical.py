@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,21 +111,25 @@ class LexicalChannel:
     def features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row, column and TF-IDF value of every non-zero feature of ``texts`` (each block of each row
         L2-normalised, as scikit-learn's feature union of ``TfidfVectorizer`` does)."""
-        rows, cols, counts, segments = [], [], [], []
-        for row, text in enumerate(texts):
-            for b, block in enumerate(self.blocks):
-                found = Counter(self._columns(text, block)).items()
-                cols += [c for c, _ in found]
-                counts += [n for _, n in found]
-                rows += [row] * len(found)
-                segments += [row * len(self.blocks) + b] * len(found)
-        rows_a, cols_a, segments_a = (np.asarray(x, dtype=np.int64) for x in (rows, cols, segments))
-        tf = np.asarray(counts, dtype=np.float64)
+        columns: list[int] = []
+        sizes = []  # known n-grams per (row, block) segment, repeats included
+        for text in texts:
+            for block in self.blocks:
+                found = self._columns(text, block)
+                columns += found
+                sizes.append(len(found))
+        segments = len(texts) * len(self.blocks)
+        width = max(len(self.idf), 1)
+        # Counting in numpy: one key per (segment, column), its multiplicity is the term frequency.
+        keys = np.repeat(np.arange(segments, dtype=np.int64), sizes) * width + np.asarray(columns, dtype=np.int64)
+        keys, counts = np.unique(keys, return_counts=True)
+        segment, cols = np.divmod(keys, width)
+        tf = counts.astype(np.float64)
         if self.sublinear_tf:
             tf = np.log(tf) + 1.0
-        values = tf * self.idf[cols_a]
-        norms = np.sqrt(np.bincount(segments_a, weights=values * values, minlength=len(texts) * len(self.blocks)))
-        return rows_a, cols_a, values / norms[segments_a]
+        values = tf * self.idf[cols]
+        norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=segments))
+        return segment // len(self.blocks), cols, values / norms[segment]
 
     def _columns(self, text: str, block) -> list[int]:
         """Columns of the block's known n-grams in ``text``, once per occurrence."""
