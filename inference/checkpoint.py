@@ -36,6 +36,8 @@ class CheckpointInfo:
     temperature: float
     has_torch_weights: bool
     onnx_files: tuple[str, ...]
+    # Whether the temperature was fitted on scores fused with the lexical channel; None: not recorded (older files).
+    temperature_lexical: bool | None = None
 
 
 def resolve_model_dir(model: str | os.PathLike | None = None) -> Path:
@@ -88,12 +90,15 @@ def inspect_checkpoint(path: Path, accept_any_labels: bool = False) -> Checkpoin
     # RoBERTa-style position ids start after the padding index.
     positions = int(config.get("max_position_embeddings", 514)) - int(config.get("pad_token_id") or 0) - 1
     max_length = max(1, min(max_length, positions, 512))
-    temperature = 1.0
+    temperature, temperature_lexical = 1.0, None
     if (path / "calibration.json").is_file():
-        temperature = float(_read_json(path / "calibration.json").get("temperature", 1.0))
+        calibration = _read_json(path / "calibration.json")
+        temperature, temperature_lexical = float(calibration.get("temperature", 1.0)), calibration.get("lexical")
         if not temperature > 0:
             raise ModelLoadError(f"{path / 'calibration.json'}: temperature must be > 0, got {temperature}")
-    return CheckpointInfo(path, id2label, max_length, max(1, positions), temperature, has_torch, onnx_files)
+    return CheckpointInfo(
+        path, id2label, max_length, max(1, positions), temperature, has_torch, onnx_files, temperature_lexical
+    )
 
 
 # Files of a model folder that change its outputs: weights, ONNX graphs, config, calibration, lexical channel,

@@ -19,7 +19,8 @@ import numpy as np
 LEXICAL_JSON = "lexical.json"
 LEXICAL_WEIGHTS = "lexical.safetensors"
 FORMAT = 1
-WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are kept (a few hundred MB at most)
+WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are kept
+CACHED_WORD_LENGTH = 40  # characters: longer words are scored each time (at most 160 columns kept per word)
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _SPACES = re.compile(r"\s\s+")
@@ -88,7 +89,10 @@ class LexicalChannel:
             idf = arrays.get(f"idf_{kind}")
             if idf is None or idf.shape != (len(terms),):
                 raise LexicalError(f"{weights_file}: idf_{kind} must hold {len(terms)} values")
-            low, high = (int(x) for x in block["ngram_range"])
+            try:
+                low, high = (int(x) for x in block["ngram_range"])
+            except (KeyError, TypeError, ValueError):
+                raise LexicalError(f"{spec_file}: each block needs an ngram_range [low, high]") from None
             vocabulary = {t: i for i, t in enumerate(terms)}
             self.blocks.append((kind, (low, high), vocabulary, idf.astype(np.float64), offset))
             offset += len(terms)
@@ -144,9 +148,11 @@ class LexicalChannel:
         for word in text.lower().split():
             known = cache.get(word)
             if known is None:
-                if len(cache) >= WORD_CACHE_SIZE:
-                    cache.clear()
-                known = cache[word] = [first + i for g in char_wb_ngrams(word, low, high) if (i := get(g)) is not None]
+                known = [first + i for g in char_wb_ngrams(word, low, high) if (i := get(g)) is not None]
+                if len(word) <= CACHED_WORD_LENGTH:  # a long token (a URL, a hostile string) is not kept
+                    if len(cache) >= WORD_CACHE_SIZE:
+                        cache.clear()
+                    cache[word] = known
             columns += known
         return columns
 

@@ -40,6 +40,9 @@ class Prediction:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
+LEXICAL_SLICE = 4096  # sentences scored by the lexical channel at a time
+
+
 class TruncationWarning(UserWarning):
     """Some inputs were longer than the model's maximum length and were truncated."""
 
@@ -105,6 +108,10 @@ class Classifier:
                 self.lexical = LexicalChannel(self.path, self.labels)
             except LexicalError as error:
                 raise ModelLoadError(str(error)) from None
+        # A temperature fitted on fused scores does not fit the encoder's alone (nor the reverse): then none applies.
+        fused = self.lexical is not None
+        recorded = self.info.temperature_lexical
+        self.temperature = self.info.temperature if recorded is None or recorded == fused else 1.0
         self.precision: str = getattr(self.engine, "precision", "fp32")
         kind = "cuda" if str(self.engine.device).startswith("cuda") else "cpu"
         self.batch_size = batch_size or DEFAULTS[kind].batch_size
@@ -135,9 +142,10 @@ class Classifier:
     def predict_proba(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
         """Probabilities, shape ``(len(texts), num_labels)``, columns in ``self.labels`` order.
 
-        Scores are divided by the checkpoint's calibrated temperature (``calibration.json``) if any.
+        Scores are divided by the checkpoint's calibrated temperature (``calibration.json``) if any, when it was
+        fitted on the same kind of scores (fused with the lexical channel or not) as this classifier computes.
         """
-        return _softmax(self.predict_logits(texts, _sentences=_sentences) / self.info.temperature)
+        return _softmax(self.predict_logits(texts, _sentences=_sentences) / self.temperature)
 
     def predict_logits(self, texts: Sequence[str], *, _sentences: bool = False) -> np.ndarray:
         """Scores before temperature, shape ``(len(texts), num_labels)``, in input order: the encoder's logits,
@@ -156,7 +164,11 @@ class Classifier:
         self.truncated_total += len(cut)
         if cut:
             self._warn_truncation(texts, cut, _sentences)
-        return self.lexical.fuse(logits, texts) if self.lexical else logits
+        if self.lexical:  # in slices, so that the n-gram features of a huge list never sit in memory at once
+            for start in range(0, len(texts), LEXICAL_SLICE):
+                end = start + LEXICAL_SLICE
+                logits[start:end] = self.lexical.fuse(logits[start:end], texts[start:end])
+        return logits
 
     def _encode(self, texts: list[str]) -> Encoded:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)

@@ -21,7 +21,16 @@ from training.evaluation.report import ENCODER_ALONE, evaluate_model
 from training.lexical import choose_weight, fit_lexical, fit_to_channel, save_lexical
 from training.rows import read_rows
 
-ODD = ["a", "x  y", "L'État, c'est… « moi » !", "ﬁ Ÿ İ", "Kiev\tdément\n\ntout", "NON. Non ? non !", "2026-11-28"]
+ODD = [
+    "a",
+    "x  y",
+    "L'État, c'est… « moi » !",
+    "ﬁ Ÿ İ",
+    "Kiev\tdément\n\ntout",
+    "NON. Non ? non !",
+    "2026-11-28",
+    "https://exemple.fr/" + "démenti-" * 30 + " et accuse",
+]  # a word too long for the channel's cache
 
 
 def _rows(split: str, limit: int) -> tuple[list[str], list[int]]:
@@ -53,6 +62,40 @@ def test_channel_scores_equal_scikit_learn(fitted):
     expected = fitted.classifier.predict_proba(features)
     got = np.exp(fit_to_channel(fitted).log_proba(texts))
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_two_labels_score_like_scikit_learn():
+    texts, gold = _rows("train", 300)
+    binary = [int(label == LABELS.index("denial")) for label in gold]
+    fit = fit_lexical(texts, binary, ["other", "denial"])
+    probe = corpus_texts("dev_real", 50) + ODD
+    features = hstack([v.transform(probe) for v in fit.vectorizers]).tocsr()
+    np.testing.assert_allclose(
+        np.exp(fit_to_channel(fit).log_proba(probe)), fit.classifier.predict_proba(features), atol=1e-6
+    )
+
+
+def test_huge_inputs_are_fused_in_slices(tiny_model_dir, fitted, tmp_path, monkeypatch):
+    import inference.predictor as predictor
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    fitted.weight = 0.4
+    save_lexical(fitted, model)
+    texts = corpus_texts("test", 30)
+    whole = Classifier(model, device="cpu", accept_any_labels=True).predict_logits(texts)
+    monkeypatch.setattr(predictor, "LEXICAL_SLICE", 7)
+    np.testing.assert_allclose(Classifier(model, device="cpu", accept_any_labels=True).predict_logits(texts), whole)
+
+
+def test_a_temperature_applies_only_to_the_scores_it_was_fitted_on(tiny_model_dir, fitted, tmp_path):
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    fitted.weight = 0.4
+    save_lexical(fitted, model)
+    for recorded, fused_t, encoder_t in ((True, 0.5, 1.0), (False, 1.0, 0.5), (None, 0.5, 0.5)):
+        payload = {"temperature": 0.5} | ({} if recorded is None else {"lexical": recorded})
+        (model / "calibration.json").write_text(json.dumps(payload), encoding="utf-8")
+        assert Classifier(model, device="cpu", accept_any_labels=True).temperature == fused_t
+        assert Classifier(model, device="cpu", accept_any_labels=True, lexical=False).temperature == encoder_t
 
 
 def test_weight_is_chosen_on_validation_and_ties_go_to_the_encoder(fitted):
@@ -94,6 +137,12 @@ def test_fused_scores_mix_log_probabilities(tiny_model_dir, fitted, tmp_path):
         (lambda d: _edit(d, weight=1.5), "weight must be a number in (0, 1]"),
         (lambda d: (d / LEXICAL_WEIGHTS).write_bytes(b"\x00" * 20), "cannot read the lexical weights"),
         (lambda d: _edit(d, blocks=json.loads((d / LEXICAL_JSON).read_text())["blocks"][:1]), "coef must be"),
+        (
+            lambda d: _edit(
+                d, blocks=[{k: v for k, v in b.items() if k != "ngram_range"} for b in _spec(d)["blocks"]]
+            ),
+            "needs an ngram_range",
+        ),
     ],
 )
 def test_a_damaged_channel_is_refused_naming_the_file(tiny_model_dir, fitted, tmp_path, damage, message):
@@ -104,6 +153,10 @@ def test_a_damaged_channel_is_refused_naming_the_file(tiny_model_dir, fitted, tm
     with pytest.raises(ModelLoadError, match="lexical") as error:
         Classifier(model, device="cpu", accept_any_labels=True)
     assert message in str(error.value)
+
+
+def _spec(folder):
+    return json.loads((folder / LEXICAL_JSON).read_text(encoding="utf-8"))
 
 
 def _edit(folder, **fields):

@@ -104,8 +104,11 @@ def save_lexical(fit: LexicalFit, folder: Path) -> None:
             {"analyzer": vectorizer.analyzer, "ngram_range": list(vectorizer.ngram_range), "terms": terms}
         )
         arrays[f"idf_{vectorizer.analyzer}"] = vectorizer.idf_.astype(np.float32)
-    arrays["coef"] = fit.classifier.coef_.astype(np.float32)
-    arrays["intercept"] = fit.classifier.intercept_.astype(np.float32)
+    coef, intercept = fit.classifier.coef_, fit.classifier.intercept_
+    if len(fit.labels) == 2:  # one row for the second class; softmax over [0, d] is scikit-learn's [1 - s(d), s(d)]
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    arrays["coef"] = coef.astype(np.float32)
+    arrays["intercept"] = intercept.astype(np.float32)
     # safetensors writes the raw buffer: a Fortran-ordered array (scikit-learn's coef_) would come back transposed.
     save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(folder / LEXICAL_WEIGHTS))
     (folder / LEXICAL_JSON).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")

@@ -165,7 +165,9 @@ def resolve_source(name_or_path: str) -> str:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelUnavailableError(f"{path} is not a model directory: config.json is missing")
-        has_safetensors = any(path.glob("*.safetensors")) or (path / "model.safetensors.index.json").is_file()
+        # lexical.safetensors is the n-gram channel, not model weights.
+        weights = [p for p in path.glob("*.safetensors") if p.name != "lexical.safetensors"]
+        has_safetensors = bool(weights) or (path / "model.safetensors.index.json").is_file()
         if not has_safetensors and any(path.glob("pytorch_model*.bin")):
             raise ModelUnavailableError(
                 f"{path} holds only pickled weights (pytorch_model.bin), which this package never loads: unpickling "

@@ -163,7 +163,10 @@ def main(
         if metrics["lexical"]["written"]:
             classifier = Classifier(staging, device=device, accept_any_labels=True)
             logits = {name: classifier.predict_logits(splits[name]["text"]) for name in evaluated}
-        logger.warning("lexical channel: %s", {k: v for k, v in metrics["lexical"].items() if k != "by_weight"})
+        summary = {k: v for k, v in metrics["lexical"].items() if k != "validation_macro_f1"}
+        logger.warning(
+            "lexical channel: %s (validation macro-F1 %s)", summary, metrics["lexical"]["validation_macro_f1"]
+        )
     for name in evaluated:
         metrics[name] = _scores(logits[name], classifier, splits[name], run)
     metrics["data"] = {"labels": list(run.labels), "sizes": {k: len(v) for k, v in run.splits.items()}}

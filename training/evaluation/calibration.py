@@ -77,9 +77,13 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: in
     )
 
 
-def save_temperature(model_dir: Path, temperature: float, fitted_on: str, nll_before: float, nll_after: float) -> None:
-    """Write ``calibration.json`` atomically (inference reads it on the next load)."""
-    payload = {"temperature": temperature, "fitted_on": fitted_on, "nll_before": nll_before, "nll_after": nll_after}
+def save_temperature(
+    model_dir: Path, temperature: float, fitted_on: str, nll_before: float, nll_after: float, lexical: bool = False
+) -> None:
+    """Write ``calibration.json`` atomically (inference reads it on the next load). ``lexical``: the scores it was
+    fitted on were fused with the model's lexical channel (inference applies it only to scores of the same kind)."""
+    payload = {"temperature": temperature, "fitted_on": fitted_on, "nll_before": nll_before, "nll_after": nll_after,
+               "lexical": lexical}  # fmt: skip
     atomic_write_text(Path(model_dir) / CALIBRATION_FILE, json.dumps(payload, indent=2) + "\n")
 
 

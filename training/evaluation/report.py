@@ -66,7 +66,7 @@ def evaluate_model(
 
     # 2. Calibration: the temperature inference applies (an earlier calibration.json, else 1); with
     #    calibrate, one fitted on validation replaces it only if it lowers the validation ECE.
-    temperature = classifier.info.temperature
+    temperature = classifier.temperature
     calibration: dict[str, Any] = {"fitted_on": _previous_calibration(model_dir), "written": False}
     if calibrate:
         validation = data.run.splits["validation"]
@@ -91,7 +91,7 @@ def evaluate_model(
         else:
             save_temperature(
                 model_dir, fitted, data.validation_source, nll(val_logits, val_gold, temperature),
-                nll(val_logits, val_gold, fitted),
+                nll(val_logits, val_gold, fitted), lexical=classifier.lexical is not None,
             )  # fmt: skip
             temperature = fitted
             calibration.update(fitted_on=data.validation_source, written=True)
