@@ -43,7 +43,7 @@ def describe_model(classifier: Classifier) -> str:
         )
     else:
         recorded = "none recorded (no test scores in the folder's `metrics.json`)"
-    temperature = classifier.info.temperature
+    temperature = classifier.temperature  # the one its scores get (none if fitted on the other kind of scores)
     calibration = f"calibrated (temperature {temperature:.2f})" if temperature != 1.0 else "not calibrated"
     return (
         f"**Model** `{path.name}` (`{path}`) · **labels** {', '.join(classifier.labels)}  \n"
