@@ -53,18 +53,41 @@ class LexicalError(ValueError):
     """``lexical.json`` or ``lexical.safetensors`` is missing a field, inconsistent or corrupt."""
 
 
-class LexicalChannel:
-    """A fitted n-gram channel: ``log_proba(texts)`` in the checkpoint's label order, and its mixing ``weight``."""
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores.astype(np.float64) - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
-    def __init__(self, folder: str | Path, labels: Sequence[str]):
+
+class LexicalChannel:
+    """A fitted n-gram channel: ``log_proba(texts)`` in the checkpoint's label order, and its mixing ``weight``.
+
+    ``spec`` is what ``lexical.json`` holds and ``arrays`` what ``lexical.safetensors`` holds; ``load`` reads both
+    from a model folder. ``spec_file`` and ``weights_file`` only name the sources in error messages.
+    """
+
+    @classmethod
+    def load(cls, folder: str | Path, labels: Sequence[str]) -> LexicalChannel:
         from safetensors.numpy import load_file
 
-        folder = Path(folder)
-        spec_file, weights_file = folder / LEXICAL_JSON, folder / LEXICAL_WEIGHTS
+        spec_file, weights_file = Path(folder) / LEXICAL_JSON, Path(folder) / LEXICAL_WEIGHTS
         try:
             spec = json.loads(spec_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise LexicalError(f"{spec_file}: cannot read the lexical channel ({error})") from None
+        try:
+            arrays = load_file(str(weights_file))
+        except Exception as error:  # missing or corrupt file: say which
+            raise LexicalError(f"{weights_file}: cannot read the lexical weights ({error})") from None
+        return cls(spec, arrays, labels, spec_file, weights_file)
+
+    def __init__(
+        self,
+        spec: dict,
+        arrays: dict[str, np.ndarray],
+        labels: Sequence[str],
+        spec_file: str | Path = LEXICAL_JSON,
+        weights_file: str | Path = LEXICAL_WEIGHTS,
+    ):
         if not isinstance(spec, dict) or spec.get("format") != FORMAT:
             raise LexicalError(f"{spec_file}: expected a JSON object with format {FORMAT}")
         if list(spec.get("labels", [])) != list(labels):
@@ -74,10 +97,6 @@ class LexicalChannel:
         weight = spec.get("weight")
         if not isinstance(weight, (int, float)) or not 0 < weight <= 1:
             raise LexicalError(f"{spec_file}: weight must be a number in (0, 1], got {weight!r}")
-        try:
-            arrays = load_file(str(weights_file))
-        except Exception as error:  # missing or corrupt file: say which
-            raise LexicalError(f"{weights_file}: cannot read the lexical weights ({error})") from None
         self.weight = float(weight)
         self.labels = list(labels)
         self.blocks = []  # (analyzer, (low, high), {n-gram: index in the block}, idf, first column)
@@ -165,12 +184,8 @@ class LexicalChannel:
         return out
 
     def log_proba(self, texts: Sequence[str]) -> np.ndarray:
-        scores = self.decision(texts)
-        scores -= scores.max(axis=1, keepdims=True)
-        return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        return log_softmax(self.decision(texts))
 
     def fuse(self, logits: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Mix the encoder's logits with this channel: ``(1 - w) log_softmax(logits) + w log p_lexical``."""
-        shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-        log_encoder = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return ((1 - self.weight) * log_encoder + self.weight * self.log_proba(texts)).astype(np.float32)
+        return ((1 - self.weight) * log_softmax(logits) + self.weight * self.log_proba(texts)).astype(np.float32)

@@ -105,7 +105,7 @@ class Classifier:
         self.lexical: LexicalChannel | None = None
         if lexical and LexicalChannel.present(self.path):
             try:
-                self.lexical = LexicalChannel(self.path, self.labels)
+                self.lexical = LexicalChannel.load(self.path, self.labels)
             except LexicalError as error:
                 raise ModelLoadError(str(error)) from None
         # A temperature fitted on fused scores does not fit the encoder's alone (nor the reverse): then none applies.

@@ -1,8 +1,9 @@
 """Fit the lexical channel (``inference.lexical``) on the training split and choose its weight on validation.
 
-The channel is the TF-IDF + logistic-regression anchor of the ablation (word 1-2-grams, character 2-5-grams
-inside words); its mixing weight with the encoder is the one of 0, 0.1, ..., 0.9 with the best validation
-macro-F1 (ties go to the smaller weight). Weight 0 means the channel does not help: nothing is written.
+The channel is the TF-IDF + logistic-regression anchor of the evaluation reports and the ablation
+(``training.evaluation.baselines``: word 1-2-grams, character 2-5-grams inside words). Its mixing weight with
+the encoder is the one of 0, 0.1, ..., 0.9 with the best validation macro-F1 (ties go to the smaller weight).
+Weight 0 means the channel does not help: nothing is written.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from inference.lexical import FORMAT, LEXICAL_JSON, LEXICAL_WEIGHTS, LexicalChannel
+from inference.lexical import FORMAT, LEXICAL_JSON, LEXICAL_WEIGHTS, LexicalChannel, log_softmax
 
+from .evaluation.baselines import tfidf_classifier, tfidf_vectorizers
 from .evaluation.significance import fast_macro_f1
 
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(10))
-BLOCKS = (
-    {"analyzer": "word", "ngram_range": (1, 2), "min_df": 1},
-    {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2},
-)
 
 
 @dataclass
@@ -48,19 +47,12 @@ class LexicalFit:
         }
 
 
-def fit_lexical(
-    texts: Sequence[str], labels: Sequence[int], label_names: Sequence[str], c: float = 10.0
-) -> LexicalFit:
-    """TF-IDF blocks and a multinomial logistic regression over ``label_names`` (ids index that list)."""
+def fit_lexical(texts: Sequence[str], labels: Sequence[int], label_names: Sequence[str]) -> LexicalFit:
+    """The TF-IDF anchor fitted over ``label_names`` (``labels`` are ids into that list)."""
     started = time.perf_counter()
-    vectorizers = [
-        TfidfVectorizer(analyzer=b["analyzer"], ngram_range=b["ngram_range"], min_df=b["min_df"], sublinear_tf=True)
-        for b in BLOCKS
-    ]
-    from scipy.sparse import hstack
-
+    vectorizers = tfidf_vectorizers()
     features = hstack([v.fit_transform(list(texts)) for v in vectorizers]).tocsr()
-    classifier = LogisticRegression(C=c, max_iter=3000).fit(features, list(labels))
+    classifier = tfidf_classifier().fit(features, list(labels))
     if list(classifier.classes_) != list(range(len(label_names))):
         missing = [label_names[i] for i in sorted(set(range(len(label_names))) - set(classifier.classes_))]
         raise ValueError(f"the lexical channel needs every label in the training split; missing: {missing}")
@@ -69,26 +61,23 @@ def fit_lexical(
 
 def choose_weight(fit: LexicalFit, logits: np.ndarray, log_lexical: np.ndarray, gold: Sequence[int]) -> LexicalFit:
     """Set ``fit.weight`` to the mixing weight with the best validation macro-F1 (smallest on ties)."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_encoder = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_encoder = log_softmax(logits)
     gold = np.asarray(gold)
     k = len(fit.labels)
     scores = {w: fast_macro_f1(gold, ((1 - w) * log_encoder + w * log_lexical).argmax(1), k) for w in WEIGHTS}
     best = max(WEIGHTS, key=lambda w: (round(scores[w], 6), -w))
     fit.weight = best
     fit.validation = {
-        "encoder": round(scores[0.0], 4),
-        "lexical": round(fast_macro_f1(gold, log_lexical.argmax(1), k), 4),
-        "fused": round(scores[best], 4),
-        "by_weight": {str(w): round(s, 4) for w, s in scores.items()},
+        "encoder": scores[0.0],
+        "lexical": fast_macro_f1(gold, log_lexical.argmax(1), k),
+        "fused": scores[best],
+        "by_weight": {str(w): s for w, s in scores.items()},
     }
     return fit
 
 
-def save_lexical(fit: LexicalFit, folder: Path) -> None:
-    """Write ``lexical.json`` and ``lexical.safetensors`` into ``folder`` (a staging folder: published atomically)."""
-    from safetensors.numpy import save_file
-
+def pack(fit: LexicalFit) -> tuple[dict, dict[str, np.ndarray]]:
+    """What ``lexical.json`` and ``lexical.safetensors`` hold for ``fit``."""
     spec = {
         "format": FORMAT,
         "weight": fit.weight,
@@ -110,7 +99,15 @@ def save_lexical(fit: LexicalFit, folder: Path) -> None:
     arrays["coef"] = coef.astype(np.float32)
     arrays["intercept"] = intercept.astype(np.float32)
     # safetensors writes the raw buffer: a Fortran-ordered array (scikit-learn's coef_) would come back transposed.
-    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(folder / LEXICAL_WEIGHTS))
+    return spec, {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+
+
+def save_lexical(fit: LexicalFit, folder: Path) -> None:
+    """Write ``lexical.json`` and ``lexical.safetensors`` into ``folder`` (a staging folder: published atomically)."""
+    from safetensors.numpy import save_file
+
+    spec, arrays = pack(fit)
+    save_file(arrays, str(folder / LEXICAL_WEIGHTS))
     (folder / LEXICAL_JSON).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
 
 
@@ -121,24 +118,21 @@ def add_lexical_channel(
     validation: tuple[Sequence[str], Sequence[int]],
     validation_logits: np.ndarray,
 ) -> dict:
-    """Fit, choose the weight on validation and, when it is above 0, write the channel into ``folder``."""
+    """Fit, choose the weight on validation and, when it is above 0, write the channel into ``folder``.
+
+    Returns the summary for ``metrics.json`` and the channel as inference will run it (None when not written).
+    """
     fit = fit_lexical(train[0], train[1], labels)
-    probe = fit_to_channel(fit)
-    log_lexical = probe.log_proba(list(validation[0]))
+    log_lexical = fit_to_channel(fit).log_proba(list(validation[0]))
     choose_weight(fit, validation_logits, log_lexical, validation[1])
+    channel = None
     if fit.weight > 0:
         save_lexical(fit, folder)
-    return fit.summary() | {"written": fit.weight > 0}
+        channel = fit_to_channel(fit)
+    return fit.summary() | {"written": channel is not None}, channel
 
 
 def fit_to_channel(fit: LexicalFit) -> LexicalChannel:
-    """The inference-side channel of ``fit`` (weight 1 stands in until the weight is chosen)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        weight, fit.weight = fit.weight, 1.0
-        try:
-            save_lexical(fit, Path(tmp))
-            return LexicalChannel(tmp, fit.labels)
-        finally:
-            fit.weight = weight
+    """The inference-side channel of ``fit``, in memory (weight 1 stands in until the weight is chosen)."""
+    spec, arrays = pack(fit)
+    return LexicalChannel(spec | {"weight": fit.weight or 1.0}, arrays, fit.labels)

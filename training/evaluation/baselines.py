@@ -34,15 +34,23 @@ def keyword_baseline(texts: Sequence[str], labels: Sequence[str] = LABELS) -> np
     return np.array([ids.get(keyword_label(t), -1) for t in texts], dtype=int)
 
 
+def tfidf_vectorizers() -> list[TfidfVectorizer]:
+    """The anchor's features (also the model's lexical channel): word 1-2-grams and character 2-5-grams."""
+    return [
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+    ]
+
+
+def tfidf_classifier() -> LogisticRegression:
+    return LogisticRegression(C=10.0, max_iter=3000)
+
+
 def tfidf_baseline(
     train_texts: Sequence[str], train_labels: Sequence[str], texts: Sequence[str], labels: Sequence[str] = LABELS
 ) -> np.ndarray:
     """Word 1-2-gram and character 2-5-gram TF-IDF with logistic regression, fitted on the training split."""
-    features = make_union(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
-    )
-    model = make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000))
+    model = make_pipeline(make_union(*tfidf_vectorizers()), tfidf_classifier())
     model.fit(list(train_texts), [list(labels).index(label) for label in train_labels])
     return model.predict(list(texts))
 

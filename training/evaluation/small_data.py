@@ -19,22 +19,31 @@ from .metrics import compute_classification_metrics
 logger = logging.getLogger(__name__)
 
 
-def compare_with_baselines(run: RunRows, model_macro_f1: float, config: RunConfig) -> dict[str, Any]:
+def compare_with_baselines(
+    run: RunRows, model_macro_f1: float, config: RunConfig, scored: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Validation macro-F1 of the model and of each baseline; logs a warning when a baseline is better.
+
+    ``scored``: baselines already scored on this validation split (the lexical channel is the TF-IDF baseline),
+    which are not fitted again.
 
     Returns:
         ``{"validation_macro_f1": {system: score}, "warning": message or None}``.
     """
     train, validation = run.splits["train"], run.splits["validation"]
     texts, gold = [r["text"] for r in validation], [run.labels.index(r["label"]) for r in validation]
+    scored = scored or {}
     predictions = {}
     if set(run.labels) <= set(LABELS):
         predictions[KEYWORD] = keyword_baseline(texts, run.labels)
-    predictions[TFIDF] = tfidf_baseline([r["text"] for r in train], [r["label"] for r in train], texts, run.labels)
+    if TFIDF not in scored:
+        train_texts, train_labels = [r["text"] for r in train], [r["label"] for r in train]
+        predictions[TFIDF] = tfidf_baseline(train_texts, train_labels, texts, run.labels)
     scores = {"model": model_macro_f1}
     for name, pred in predictions.items():
         scores[name] = compute_classification_metrics(pred, gold, run.labels)["macro_f1"]
-    best = max(predictions, key=lambda name: scores[name])
+    scores |= scored
+    best = max((name for name in scores if name != "model"), key=lambda name: scores[name])
     warning = None
     if model_macro_f1 < scores[best]:
         warning = below_baseline_message(model_macro_f1, best, scores[best], len(train), len(validation), config)
